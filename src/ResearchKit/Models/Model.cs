@@ -1,0 +1,171 @@
+using ResearchKit.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Models;
+
+/// <summary>
+/// A trained image network whose intermediate tensors (taps) can be read and differentiated through.
+/// Images go in as RGB in [0,1] ([N,3,H,W]); the model applies its own input convention (<see cref="Normalization"/>).
+/// </summary>
+public abstract class Model : IDisposable
+{
+    readonly Dictionary<string, string> _aliases = new(StringComparer.OrdinalIgnoreCase);
+    readonly Dictionary<(long, long), IReadOnlyList<TapInfo>> _tapsBySize = [];
+    Preprocessing _input;
+
+    /// <summary>Creates a model with the given name, declared input size and preprocessing.</summary>
+    protected Model(string name, int inputHeight, int inputWidth, Preprocessing modelPreprocessing, InputNormalization normalization)
+    {
+        TorchRuntime.EnsureLoaded();
+        Name = name;
+        InputHeight = inputHeight;
+        InputWidth = inputWidth;
+        ModelPreprocessing = modelPreprocessing;
+        _input = Select(normalization);
+        Normalization = normalization;
+    }
+
+    /// <summary>Display name (file name or zoo name).</summary>
+    public string Name { get; }
+
+    /// <summary>Input height the model was trained on (other sizes work where the ops allow).</summary>
+    public int InputHeight { get; }
+
+    /// <summary>Input width the model was trained on.</summary>
+    public int InputWidth { get; }
+
+    /// <summary>The preprocessing the model itself expects (used when <see cref="Normalization"/> is <see cref="InputNormalization.Model"/>).</summary>
+    public Preprocessing ModelPreprocessing { get; }
+
+    /// <summary>How [0,1] RGB pixels become network input.</summary>
+    public InputNormalization Normalization { get; private set; }
+
+    /// <summary>Class labels for classifiers (index → label); empty when unknown.</summary>
+    public IReadOnlyList<string> Labels { get; set; } = [];
+
+    /// <summary>Raw names of every tap, in computation order.</summary>
+    public abstract IReadOnlyList<string> TapNames { get; }
+
+    /// <summary>The raw name of the network's final output.</summary>
+    public abstract string OutputTap { get; }
+
+    /// <summary>Friendly aliases (e.g. <c>layer3</c>) and the raw tap each resolves to.</summary>
+    public IReadOnlyDictionary<string, string> Aliases => _aliases;
+
+    /// <summary>Changes how pixels become network input.</summary>
+    public void UseNormalization(InputNormalization normalization)
+    {
+        if (!ReferenceEquals(_input, ModelPreprocessing)) _input.Dispose();
+        _input = Select(normalization);
+        Normalization = normalization;
+    }
+
+    /// <summary>The active preprocessing, in words.</summary>
+    public string NormalizationDescription => _input.Description;
+
+    Preprocessing Select(InputNormalization n) => n switch
+    {
+        InputNormalization.Model => ModelPreprocessing,
+        InputNormalization.ImageNet => Preprocessing.ImageNet(),
+        _ => Preprocessing.Identity(),
+    };
+
+    /// <summary>Adds an alias; later aliases for the same tap are listed after earlier ones.</summary>
+    protected void AddAlias(string alias, string rawName)
+    {
+        _aliases[alias] = rawName;
+        _tapsBySize.Clear();
+    }
+
+    /// <summary>Resolves a raw tap name or an alias (case-insensitive) to the raw name.</summary>
+    /// <exception cref="UnknownTapException">No such tap; the message lists the aliases and some raw names.</exception>
+    public string ResolveTap(string nameOrAlias)
+    {
+        if (TapNames.Contains(nameOrAlias)) return nameOrAlias;
+        if (_aliases.TryGetValue(nameOrAlias, out var raw)) return raw;
+        var exact = TapNames.FirstOrDefault(t => string.Equals(t, nameOrAlias, StringComparison.OrdinalIgnoreCase));
+        if (exact is not null) return exact;
+        var aliases = _aliases.Count > 0 ? $"aliases: {string.Join(", ", _aliases.Keys)}; " : "";
+        throw new UnknownTapException(
+            $"model '{Name}' has no layer '{nameOrAlias}'; {aliases}{TapNames.Count} raw taps, e.g. {string.Join(", ", TapNames.Take(8))}" +
+            " (run `researchkit layers` to list them all)");
+    }
+
+    /// <summary>Aliases that resolve to <paramref name="rawName"/>.</summary>
+    public IReadOnlyList<string> AliasesOf(string rawName) =>
+        _aliases.Where(a => a.Value == rawName).Select(a => a.Key).ToList();
+
+    /// <summary>The operator that produces a raw tap.</summary>
+    public abstract string OpOf(string rawName);
+
+    /// <summary>Lists every tap with its shape for one image of the given size (default: the declared input size).</summary>
+    public IReadOnlyList<TapInfo> Taps(int? height = null, int? width = null)
+    {
+        long h = height ?? InputHeight, w = width ?? InputWidth;
+        if (_tapsBySize.TryGetValue((h, w), out var cached)) return cached;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var outputs = RunPreprocessed(zeros(1, 3, h, w), TapNames.ToHashSet());
+        var taps = TapNames.Where(outputs.ContainsKey)
+            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), outputs[t].shape.ToArray()))
+            .ToList();
+        return _tapsBySize[(h, w)] = taps;
+    }
+
+    /// <summary>The tap named <paramref name="nameOrAlias"/> at the given input size.</summary>
+    public TapInfo Tap(string nameOrAlias, int? height = null, int? width = null)
+    {
+        var raw = ResolveTap(nameOrAlias);
+        return Taps(height, width).First(t => t.Name == raw);
+    }
+
+    /// <summary>Checks that <paramref name="channel"/> exists at <paramref name="nameOrAlias"/>.</summary>
+    /// <exception cref="ChannelOutOfRangeException">The message names the layer and its channel range.</exception>
+    public void CheckChannel(string nameOrAlias, int channel)
+    {
+        var tap = Tap(nameOrAlias);
+        if (channel < 0 || channel >= tap.Channels)
+            throw new ChannelOutOfRangeException(
+                $"layer '{nameOrAlias}' of model '{Name}' has channels 0..{tap.Channels - 1}; channel {channel} does not exist");
+    }
+
+    /// <summary>Converts RGB images in [0,1] to network input with the active normalization.</summary>
+    public Tensor Normalize(Tensor rgb) => _input.Apply(rgb);
+
+    /// <summary>
+    /// Runs the network on RGB images in [0,1] ([N,3,H,W]) and returns the requested taps (by raw name or alias, keyed
+    /// as requested). Only the part of the network the taps depend on is computed. Differentiable.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
+    {
+        var requested = taps.Distinct().ToList();
+        var raw = requested.ToDictionary(t => t, ResolveTap);
+        var outputs = RunPreprocessed(Normalize(images), raw.Values.ToHashSet());
+        return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
+    /// <summary>Runs the network as far as one tap and returns it.</summary>
+    public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
+
+    /// <summary>The network's final output for RGB images in [0,1].</summary>
+    public Tensor Forward(Tensor images) => Run(images, OutputTap);
+
+    /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>
+    protected abstract IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the model's tensors.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        if (!ReferenceEquals(_input, ModelPreprocessing)) _input.Dispose();
+        ModelPreprocessing.Dispose();
+    }
+}

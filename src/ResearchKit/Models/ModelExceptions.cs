@@ -1,0 +1,13 @@
+namespace ResearchKit.Models;
+
+/// <summary>A model file could not be read: it is missing, not ONNX, truncated or inconsistent.</summary>
+public class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A model uses an operator the importer does not implement.</summary>
+public sealed class UnsupportedOperatorException(string message) : ModelLoadException(message);
+
+/// <summary>A tap (layer) name that the model does not have; the message lists the ones it has.</summary>
+public sealed class UnknownTapException(string message) : ArgumentException(message);
+
+/// <summary>A channel index outside a tap's channel range.</summary>
+public sealed class ChannelOutOfRangeException(string message) : ArgumentOutOfRangeException(null, message);

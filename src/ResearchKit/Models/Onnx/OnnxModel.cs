@@ -1,0 +1,217 @@
+using Google.Protobuf;
+using Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Models.Onnx;
+
+/// <summary>
+/// A network imported from an ONNX file and run as TorchSharp operations, so that it is differentiable with respect to
+/// its input and every intermediate value is a tap. Accepts any input size its operators allow.
+/// </summary>
+public sealed class OnnxModel : Model
+{
+    readonly List<OnnxNode> _nodes;
+    readonly Dictionary<string, Tensor> _constants;
+    readonly Dictionary<string, int> _producer = [];
+    readonly Dictionary<string, (List<int> Nodes, Dictionary<string, int> LastUse)> _plans = [];
+    readonly string _inputName;
+    readonly List<string> _taps;
+    readonly string _file;
+
+    OnnxModel(string file, string name, ModelProto proto, Preprocessing preprocessing, InputNormalization normalization,
+        (int H, int W) size, string inputName)
+        : base(name, size.H, size.W, preprocessing, normalization)
+    {
+        _file = file;
+        _inputName = inputName;
+        int opset = (int)(proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 13);
+        _nodes = proto.Graph.Node.Select(n => new OnnxNode(n, opset)).ToList();
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        _constants = proto.Graph.Initializer.ToDictionary(t => t.Name, t => OnnxTensors.ToTensor(t, file, folder).DetachFromDisposeScope());
+        for (int k = 0; k < _nodes.Count; k++)
+            foreach (var output in _nodes[k].Outputs.Where(o => o.Length > 0))
+                _producer[output] = k;
+        var unknown = _nodes.Where(n => OnnxOps.Find(n.OpType) is null).Select(n => n.OpType).Distinct().ToList();
+        if (unknown.Count > 0)
+            throw new UnsupportedOperatorException(
+                $"{file}: unsupported ONNX operator(s) {string.Join(", ", unknown)} (in node '{_nodes.First(n => n.OpType == unknown[0]).Name}'); supported: {string.Join(", ", OnnxOps.Supported.Order())}");
+        foreach (var input in _nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0))
+            if (input != _inputName && !_constants.ContainsKey(input) && !_producer.ContainsKey(input))
+                throw new ModelLoadException($"{file}: value '{input}' is used but neither an input, an initializer nor a node output");
+        _taps = _nodes.Where(n => n.OpType is not ("Constant" or "Shape" or "Gather" or "Unsqueeze" or "Squeeze"))
+            .SelectMany(n => n.Outputs.Take(1)).Where(o => o.Length > 0).ToList();
+        OutputTap = proto.Graph.Output.Count > 0 ? proto.Graph.Output[0].Name : _taps[^1];
+        AddAlias("input", _inputName);
+        AddAlias("output", OutputTap);
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> TapNames => _taps;
+
+    /// <inheritdoc/>
+    public override string OutputTap { get; }
+
+    /// <summary>The ONNX file the model was read from.</summary>
+    public string File => _file;
+
+    /// <summary>The graph's nodes in execution order.</summary>
+    public IReadOnlyList<OnnxNode> Nodes => _nodes;
+
+    /// <summary>
+    /// Reads an ONNX file. <paramref name="preprocessing"/> is what the model expects (default: RGB in [0,1]);
+    /// <paramref name="normalization"/> selects between it, ImageNet's convention and none.
+    /// </summary>
+    /// <exception cref="ModelLoadException">Missing, unreadable, truncated or inconsistent file.</exception>
+    /// <exception cref="UnsupportedOperatorException">An operator the importer lacks; the message lists the supported ones.</exception>
+    public static OnnxModel Load(string file, InputNormalization normalization = InputNormalization.Model,
+        Preprocessing? preprocessing = null, string? name = null)
+    {
+        var proto = ReadProto(file);
+        var graph = proto.Graph ?? throw new ModelLoadException($"{file}: the model has no graph");
+        if (graph.Node.Count == 0) throw new ModelLoadException($"{file}: the graph has no nodes");
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
+        var input = graph.Input.FirstOrDefault(i => !initializers.Contains(i.Name))
+            ?? throw new ModelLoadException($"{file}: the graph has no image input");
+        var size = DeclaredSize(file, input);
+        var model = new OnnxModel(file, name ?? Path.GetFileNameWithoutExtension(file), proto,
+            preprocessing ?? Preprocessing.Identity(), normalization, size, input.Name);
+        model.AddStructuralAliases();
+        return model;
+    }
+
+    /// <summary>Parses an ONNX file into its protobuf model.</summary>
+    public static ModelProto ReadProto(string file)
+    {
+        if (!System.IO.File.Exists(file)) throw new ModelLoadException($"{file}: model file not found");
+        var length = new FileInfo(file).Length;
+        if (length == 0) throw new ModelLoadException($"{file}: model file is empty (0 bytes)");
+        try
+        {
+            using var stream = System.IO.File.OpenRead(file);
+            var proto = ModelProto.Parser.ParseFrom(stream);
+            if (proto.Graph is null || proto.IrVersion == 0)
+                throw new ModelLoadException($"{file}: not an ONNX model (no IR version or graph)");
+            return proto;
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ModelLoadException($"{file}: not a readable ONNX model ({e.Message})", e);
+        }
+    }
+
+    static (int H, int W) DeclaredSize(string file, ValueInfoProto input)
+    {
+        var dims = input.Type?.TensorType?.Shape?.Dim;
+        if (dims is null || dims.Count != 4)
+            throw new ModelLoadException($"{file}: input '{input.Name}' is not an image batch [N,C,H,W] (declared rank {dims?.Count ?? 0})");
+        if (dims[1].DimValue is not (0 or 3))
+            throw new ModelLoadException($"{file}: input '{input.Name}' has {dims[1].DimValue} channels; image models with 3 are supported");
+        long h = dims[2].DimValue > 0 ? dims[2].DimValue : 224, w = dims[3].DimValue > 0 ? dims[3].DimValue : 224;
+        const long limit = 16384;
+        if (h > limit || w > limit)
+            throw new ModelLoadException($"{file}: input '{input.Name}' declares an absurd size {h}x{w} (limit {limit})");
+        return ((int)h, (int)w);
+    }
+
+    /// <inheritdoc/>
+    public override string OpOf(string rawName) =>
+        rawName == _inputName ? "Input" : _producer.TryGetValue(rawName, out var k) ? _nodes[k].OpType : "Constant";
+
+    /// <summary>The nodes needed for <paramref name="taps"/>, and after which node each value is last needed.</summary>
+    (List<int> Nodes, Dictionary<string, int> LastUse) Plan(IReadOnlySet<string> taps)
+    {
+        var key = string.Join("\n", taps.Order());
+        if (_plans.TryGetValue(key, out var plan)) return plan;
+        var needed = new SortedSet<int>();
+        var pending = new Stack<string>(taps);
+        while (pending.Count > 0)
+            if (_producer.TryGetValue(pending.Pop(), out var k) && needed.Add(k))
+                foreach (var input in _nodes[k].Inputs) pending.Push(input);
+        var lastUse = new Dictionary<string, int>();
+        foreach (var k in needed)
+            foreach (var input in _nodes[k].Inputs)
+                lastUse[input] = k;
+        return _plans[key] = ([.. needed], lastUse);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps)
+    {
+        var (nodes, lastUse) = Plan(taps);
+        var values = new Dictionary<string, Tensor> { [_inputName] = input };
+        var results = new Dictionary<string, Tensor>();
+        if (taps.Contains(_inputName)) results[_inputName] = input;
+        foreach (var k in nodes)
+        {
+            var node = _nodes[k];
+            var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? _constants[n]).ToList();
+            Tensor[] outputs;
+            try { outputs = OnnxOps.Find(node.OpType)!(node, inputs); }
+            catch (Exception e) when (e is not ModelLoadException)
+            {
+                var shapes = string.Join(", ", inputs.Select(t => t is null ? "-" : $"[{string.Join(",", t.shape)}]"));
+                throw new InvalidOperationException($"{_file}: {node} failed on inputs {shapes}: {e.Message}", e);
+            }
+            for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
+            {
+                values[node.Outputs[o]] = outputs[o];
+                if (taps.Contains(node.Outputs[o])) results[node.Outputs[o]] = outputs[o];
+            }
+            // Free intermediates as soon as nothing downstream needs them (autograd keeps what backward needs).
+            foreach (var name in node.Inputs)
+                if (lastUse.GetValueOrDefault(name) == k && name != _inputName && !taps.Contains(name) && values.Remove(name, out var t))
+                    t.Dispose();
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Names blocks the way papers and torchvision do: for residual networks, <c>conv1</c> (stem), <c>maxpool</c>,
+    /// <c>layerK</c> (the last block of each stage, stages told apart by channel count), <c>layerK.i</c> (each block)
+    /// and <c>pool</c>; for Inception networks, <c>mixedNx</c> for each concatenation (Lucid's names for GoogLeNet).
+    /// </summary>
+    void AddStructuralAliases()
+    {
+        var taps = Taps();
+        var byName = taps.ToDictionary(t => t.Name);
+        var firstRelu = _nodes.FirstOrDefault(n => n.OpType == "Relu");
+        if (firstRelu is not null) AddAlias("conv1", firstRelu.Outputs[0]);
+        var firstMaxPool = _nodes.FirstOrDefault(n => n.OpType == "MaxPool");
+        if (firstMaxPool is not null) AddAlias("maxpool", firstMaxPool.Outputs[0]);
+
+        var blocks = _nodes.Where(n => n.OpType == "Relu" && _producer.TryGetValue(n.Inputs[0], out var p) && _nodes[p].OpType == "Add")
+            .Select(n => byName[n.Outputs[0]]).ToList();
+        int stage = 0;
+        long channels = -1;
+        int index = 0;
+        TapInfo? previous = null;
+        foreach (var block in blocks)
+        {
+            if (block.Channels != channels)
+            {
+                if (previous is not null) AddAlias($"layer{stage}", previous.Name);
+                (stage, channels, index) = (stage + 1, block.Channels, 0);
+            }
+            AddAlias($"layer{stage}.{index++}", block.Name);
+            previous = block;
+        }
+        if (previous is not null) AddAlias($"layer{stage}", previous.Name);
+
+        var concats = _nodes.Where(n => n.OpType == "Concat" && byName.TryGetValue(n.Outputs[0], out var t) && t.Shape.Length == 4).ToList();
+        if (concats.Count == 9)
+            foreach (var (node, alias) in concats.Zip(new[] { "mixed3a", "mixed3b", "mixed4a", "mixed4b", "mixed4c", "mixed4d", "mixed4e", "mixed5a", "mixed5b" }))
+                AddAlias(alias, node.Outputs[0]);
+
+        var last = _nodes[^1];
+        if (last.OpType is "AveragePool" or "GlobalAveragePool") AddAlias("pool", last.Outputs[0]);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            foreach (var t in _constants.Values) t.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,243 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ResearchKit.Models.Onnx;
+
+/// <summary>Computes a node's outputs from its inputs (null for omitted optional inputs).</summary>
+public delegate Tensor[] OnnxKernel(OnnxNode node, IReadOnlyList<Tensor?> inputs);
+
+/// <summary>
+/// The ONNX operators the importer implements, as TorchSharp functions of the node's inputs. Adding an operator is
+/// one entry here. All kernels are differentiable with respect to float inputs.
+/// </summary>
+public static class OnnxOps
+{
+    static readonly Dictionary<string, OnnxKernel> Kernels = new()
+    {
+        ["Conv"] = Conv,
+        ["BatchNormalization"] = BatchNormalization,
+        ["Relu"] = (_, i) => [F.relu(In(i, 0))],
+        ["LeakyRelu"] = (n, i) => [F.leaky_relu(In(i, 0), n.Float("alpha", 0.01f))],
+        ["Sigmoid"] = (_, i) => [In(i, 0).sigmoid()],
+        ["Tanh"] = (_, i) => [In(i, 0).tanh()],
+        ["Add"] = (_, i) => [In(i, 0) + In(i, 1)],
+        ["Sub"] = (_, i) => [In(i, 0) - In(i, 1)],
+        ["Mul"] = (_, i) => [In(i, 0) * In(i, 1)],
+        ["Div"] = (_, i) => [In(i, 0) / In(i, 1)],
+        ["Sum"] = (_, i) => [i.Select((_, k) => In(i, k)).Aggregate((a, b) => a + b)],
+        ["MaxPool"] = MaxPool,
+        ["AveragePool"] = AveragePool,
+        ["GlobalAveragePool"] = (_, i) => [In(i, 0).mean([2, 3], keepdim: true)],
+        ["GlobalMaxPool"] = (_, i) => [In(i, 0).amax([2, 3], keepdim: true)],
+        ["LRN"] = LocalResponseNorm,
+        ["Concat"] = (n, i) => [cat(i.Select((_, k) => In(i, k)).ToList(), n.Int("axis", 1))],
+        ["Flatten"] = Flatten,
+        ["Reshape"] = Reshape,
+        ["Transpose"] = (n, i) => [In(i, 0).permute(n.Ints("perm") ?? Enumerable.Range(0, (int)In(i, 0).dim()).Reverse().Select(d => (long)d).ToArray())],
+        ["Gemm"] = Gemm,
+        ["MatMul"] = (_, i) => [matmul(In(i, 0), In(i, 1))],
+        ["Softmax"] = (n, i) => [In(i, 0).softmax(n.Int("axis", n.Opset >= 13 ? -1 : 1))],
+        ["Dropout"] = (_, i) => [In(i, 0)],
+        ["Identity"] = (_, i) => [In(i, 0)],
+        ["Clip"] = Clip,
+        ["Pad"] = Pad,
+        ["Constant"] = (n, _) => [OnnxTensors.ToTensor(n.TensorAttribute("value")
+            ?? throw new ModelLoadException($"{n} has no 'value' tensor"), n.Name, null)],
+        ["Shape"] = (_, i) => [tensor(In(i, 0).shape)],
+        ["Gather"] = (n, i) => [In(i, 0).index_select(n.Int("axis", 0), In(i, 1).flatten()).reshape(GatherShape(n, i))],
+        ["Unsqueeze"] = (n, i) => [Axes(n, i).Order().Aggregate(In(i, 0), (t, a) => t.unsqueeze(a))],
+        ["Squeeze"] = (n, i) => [Axes(n, i).OrderDescending().Aggregate(In(i, 0), (t, a) => t.squeeze(a))],
+    };
+
+    /// <summary>Names of every supported operator.</summary>
+    public static IReadOnlyCollection<string> Supported => Kernels.Keys;
+
+    /// <summary>The kernel for an operator, or null.</summary>
+    public static OnnxKernel? Find(string opType) => Kernels.GetValueOrDefault(opType);
+
+    static Tensor In(IReadOnlyList<Tensor?> inputs, int k) =>
+        k < inputs.Count && inputs[k] is { } t ? t : throw new ArgumentException($"input {k} is missing");
+
+    static Tensor? Optional(IReadOnlyList<Tensor?> inputs, int k) => k < inputs.Count ? inputs[k] : null;
+
+    // ONNX pads are [begin_1..begin_n, end_1..end_n]; torch's F.pad wants (last_begin, last_end, ..., first_begin, first_end).
+    static long[] TorchPads(long[] onnx)
+    {
+        int n = onnx.Length / 2;
+        var pads = new long[onnx.Length];
+        for (int d = 0; d < n; d++)
+        {
+            pads[2 * d] = onnx[n - 1 - d];
+            pads[2 * d + 1] = onnx[2 * n - 1 - d];
+        }
+        return pads;
+    }
+
+    /// <summary>Explicit spatial pads of a conv or pool node, resolving <c>auto_pad</c> for the actual input size.</summary>
+    static long[] SpatialPads(OnnxNode node, Tensor x, long[] kernel, long[] strides, long[] dilations)
+    {
+        int n = kernel.Length;
+        var autoPad = node.String("auto_pad", "NOTSET");
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            var pads = new long[2 * n];
+            for (int d = 0; d < n; d++)
+            {
+                long size = x.shape[2 + d], output = (size + strides[d] - 1) / strides[d];
+                long total = Math.Max(0, (output - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - size);
+                long small = total / 2, large = total - small;
+                (pads[d], pads[n + d]) = autoPad == "SAME_UPPER" ? (small, large) : (large, small);
+            }
+            return pads;
+        }
+        return node.Ints("pads") ?? new long[2 * n];
+    }
+
+    static bool Symmetric(long[] pads) => pads.Take(pads.Length / 2).SequenceEqual(pads.Skip(pads.Length / 2));
+
+    static Tensor[] Conv(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var (x, w, b) = (In(i, 0), In(i, 1), Optional(i, 2));
+        var kernel = node.Ints("kernel_shape") ?? w.shape[2..];
+        var strides = node.Ints("strides") ?? [.. kernel.Select(_ => 1L)];
+        var dilations = node.Ints("dilations") ?? [.. kernel.Select(_ => 1L)];
+        var pads = SpatialPads(node, x, kernel, strides, dilations);
+        long groups = node.Int("group", 1);
+        if (!Symmetric(pads))
+        {
+            x = F.pad(x, TorchPads(pads));
+            pads = new long[pads.Length];
+        }
+        var padding = pads.Take(kernel.Length).ToArray();
+        return kernel.Length switch
+        {
+            2 => [F.conv2d(x, w, b, strides, padding, dilations, groups)],
+            1 => [F.conv1d(x, w, b, strides[0], padding[0], dilations[0], groups)],
+            _ => throw new UnsupportedOperatorException($"{node}: {kernel.Length}-D convolution is not supported (1-D and 2-D are)"),
+        };
+    }
+
+    static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i) =>
+        [F.batch_norm(In(i, 0), In(i, 3), In(i, 4), In(i, 1), In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+
+    static (long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, bool Ceil) PoolGeometry(OnnxNode node, Tensor x)
+    {
+        var kernel = node.Ints("kernel_shape") ?? throw new ModelLoadException($"{node} has no kernel_shape");
+        if (kernel.Length != 2) throw new UnsupportedOperatorException($"{node}: {kernel.Length}-D pooling is not supported (2-D is)");
+        var strides = node.Ints("strides") ?? [1, 1];
+        var dilations = node.Ints("dilations") ?? [1, 1];
+        return (kernel, strides, dilations, SpatialPads(node, x, kernel, strides, dilations), node.Int("ceil_mode", 0) != 0);
+    }
+
+    static Tensor[] MaxPool(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        var (kernel, strides, dilations, pads, ceil) = PoolGeometry(node, x);
+        // torch only pads symmetrically and at most half a kernel; anything else is padded explicitly with -inf,
+        // which never wins a max, exactly as ONNX defines padding for MaxPool.
+        if (!Symmetric(pads) || pads[0] * 2 > kernel[0] || pads[1] * 2 > kernel[1])
+        {
+            x = F.pad(x, TorchPads(pads), value: double.NegativeInfinity);
+            pads = new long[4];
+        }
+        return [F.max_pool2d(x, kernel, strides, [pads[0], pads[1]], dilations, ceil)];
+    }
+
+    static Tensor[] AveragePool(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        var (kernel, strides, _, pads, ceil) = PoolGeometry(node, x);
+        bool countPads = node.Int("count_include_pad", 0) != 0;
+        if (pads.All(p => p == 0) || (Symmetric(pads) && pads[0] * 2 <= kernel[0] && pads[1] * 2 <= kernel[1] && !ceil))
+            return [F.avg_pool2d(x, kernel, strides, [pads[0], pads[1]], ceil, countPads)];
+        var padded = F.pad(x, TorchPads(pads));
+        var sums = F.avg_pool2d(padded, kernel, strides, ceil_mode: ceil, count_include_pad: true);
+        if (countPads) return [sums];
+        // Average over real pixels only: divide by the share of each window that lies inside the unpadded image.
+        using var ones = ones_like(x[.., ..1]);
+        using var inside = F.avg_pool2d(F.pad(ones, TorchPads(pads)), kernel, strides, ceil_mode: ceil, count_include_pad: true);
+        return [sums / inside];
+    }
+
+    static Tensor[] LocalResponseNorm(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long size = node.Int("size", 5);
+        float alpha = node.Float("alpha", 1e-4f), beta = node.Float("beta", 0.75f), bias = node.Float("bias", 1f);
+        // ONNX sums squares over channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
+        long before = (size - 1) / 2, after = size - 1 - before;
+        var squares = F.pad((x * x).unsqueeze(1), [0, 0, 0, 0, before, after]);
+        var sums = F.avg_pool3d(squares, [size, 1, 1], [1, 1, 1]).squeeze(1) * size;
+        return [x / (bias + alpha / size * sums).pow(beta)];
+    }
+
+    static Tensor[] Flatten(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long axis = node.Int("axis", 1);
+        if (axis < 0) axis += x.dim();
+        long outer = x.shape.Take((int)axis).Aggregate(1L, (a, b) => a * b);
+        return [x.reshape(outer, -1)];
+    }
+
+    static Tensor[] Reshape(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long[] shape = node.Opset >= 5 ? In(i, 1).data<long>().ToArray() : node.Ints("shape")!;
+        bool allowZero = node.Int("allowzero", 0) != 0;
+        for (int d = 0; d < shape.Length; d++)
+            if (shape[d] == 0 && !allowZero) shape[d] = x.shape[d];
+        return [x.reshape(shape)];
+    }
+
+    static Tensor[] Gemm(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var a = node.Int("transA", 0) != 0 ? In(i, 0).t() : In(i, 0);
+        var b = node.Int("transB", 0) != 0 ? In(i, 1).t() : In(i, 1);
+        var y = matmul(a, b) * node.Float("alpha", 1f);
+        return Optional(i, 2) is { } c ? [y + c * node.Float("beta", 1f)] : [y];
+    }
+
+    static Tensor[] Clip(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        if (node.Opset < 11)
+            return [x.clamp(node.Float("min", float.MinValue), node.Float("max", float.MaxValue))];
+        var min = Optional(i, 1);
+        var max = Optional(i, 2);
+        return [x.clamp(min is null ? float.MinValue : min.item<float>(), max is null ? float.MaxValue : max.item<float>())];
+    }
+
+    static Tensor[] Pad(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long[] pads = node.Opset >= 11 ? In(i, 1).data<long>().ToArray() : node.Ints("pads") ?? node.Ints("paddings")!;
+        float value = node.Opset >= 11 ? Optional(i, 2)?.item<float>() ?? 0f : node.Float("value", 0f);
+        var mode = node.String("mode", "constant");
+        // Leading dimensions are never padded by the image models this kit imports; torch pads trailing dimensions.
+        int n = pads.Length / 2;
+        int first = Enumerable.Range(0, n).FirstOrDefault(d => pads[d] != 0 || pads[n + d] != 0, n);
+        if (first == n) return [x];
+        var trailing = pads.Skip(first).Take(n - first).Concat(pads.Skip(n + first)).ToArray();
+        var torchPads = TorchPads(trailing);
+        return mode switch
+        {
+            "constant" => [F.pad(x, torchPads, value: value)],
+            "reflect" => [F.pad(x, torchPads, PaddingModes.Reflect)],
+            "edge" => [F.pad(x, torchPads, PaddingModes.Replicate)],
+            _ => throw new UnsupportedOperatorException($"{node}: pad mode '{mode}' is not supported (constant, reflect, edge are)"),
+        };
+    }
+
+    static long[] GatherShape(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var data = In(i, 0).shape;
+        long axis = node.Int("axis", 0);
+        if (axis < 0) axis += data.Length;
+        return [.. data.Take((int)axis), .. In(i, 1).shape, .. data.Skip((int)axis + 1)];
+    }
+
+    static long[] Axes(OnnxNode node, IReadOnlyList<Tensor?> i) =>
+        node.Ints("axes") ?? Optional(i, 1)?.data<long>().ToArray() ?? throw new ModelLoadException($"{node} has no axes");
+}

@@ -1,0 +1,18 @@
+namespace ResearchKit.Models;
+
+/// <summary>One named intermediate tensor of a model, with its shape for a given input size.</summary>
+/// <param name="Name">The raw name in the model file (an ONNX value name).</param>
+/// <param name="Aliases">Friendly names that resolve to this tap (e.g. <c>layer3</c>).</param>
+/// <param name="Op">The operator that produces it (e.g. <c>Relu</c>).</param>
+/// <param name="Shape">Shape for one input image of the size the taps were listed for, batch dimension included.</param>
+public sealed record TapInfo(string Name, IReadOnlyList<string> Aliases, string Op, long[] Shape)
+{
+    /// <summary>Channel count (dimension 1), or 0 for a scalar-per-item tap.</summary>
+    public int Channels => Shape.Length > 1 ? (int)Shape[1] : 0;
+
+    /// <summary>The alias a user would type, or the raw name when there is none.</summary>
+    public string DisplayName => Aliases.Count > 0 ? Aliases[0] : Name;
+
+    /// <summary>Shape as text, e.g. <c>1x256x14x14</c>.</summary>
+    public string ShapeText => string.Join("x", Shape);
+}
