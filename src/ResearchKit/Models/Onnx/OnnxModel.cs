@@ -205,6 +205,10 @@ public sealed class OnnxModel : Model
 
         var last = _nodes[^1];
         if (last.OpType is "AveragePool" or "GlobalAveragePool") AddAlias("pool", last.Outputs[0]);
+        // Class visualization optimizes the pre-softmax score: a softmax at the end is skipped.
+        // A feature extractor (like the packaged ResNet-18) ends in a 4-D map and gets no such alias.
+        var scores = last.OpType == "Softmax" ? last.Inputs[0] : OutputTap;
+        if (byName.TryGetValue(scores, out var scoreTap) && scoreTap.Shape.Length == 2) AddAlias("logits", scores);
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,108 @@
+using static TorchSharp.torch;
+
+namespace ResearchKit.Objectives;
+
+/// <summary>One named function of the context giving a value per batch item ([N]).</summary>
+/// <param name="Description">How captions and settings name it, e.g. <c>channel layer3:7</c>.</param>
+/// <param name="Taps">Taps the function reads.</param>
+/// <param name="Evaluate">The function; returns a tensor of shape [N].</param>
+public sealed record ObjectiveTerm(string Description, IReadOnlyList<string> Taps, Func<ObjectiveContext, Tensor> Evaluate);
+
+/// <summary>
+/// A quantity to maximize, in the spirit of Lucid's objectives: small factories (<see cref="Channel"/>,
+/// <see cref="Neuron"/>, <see cref="Layer"/>, ...) whose results compose with <c>+</c>, <c>-</c> and scalar
+/// <c>*</c>, e.g. <c>Objective.Channel("layer3", 7) - 0.1 * Objective.Diversity("layer3")</c>. The shorthand
+/// <c>"layer3:7"</c> converts to a channel objective, <c>"layer3"</c> to a layer (DeepDream) objective.
+/// An objective is a weighted sum of terms, so each term's value can be followed during a render.
+/// </summary>
+public sealed partial class Objective
+{
+    Objective(IReadOnlyList<(double Weight, ObjectiveTerm Term)> terms) => Terms = terms;
+
+    /// <summary>Wraps a single term.</summary>
+    public static Objective From(ObjectiveTerm term) => new([(1.0, term)]);
+
+    /// <summary>A custom objective: a description, the taps it reads and a function returning one value per batch item.</summary>
+    public static Objective Custom(string description, IReadOnlyList<string> taps, Func<ObjectiveContext, Tensor> evaluate) =>
+        From(new ObjectiveTerm(description, taps, evaluate));
+
+    /// <summary>The weighted terms whose sum this objective is.</summary>
+    public IReadOnlyList<(double Weight, ObjectiveTerm Term)> Terms { get; }
+
+    /// <summary>Every tap the objective reads (the model runs only as far as these).</summary>
+    public IReadOnlyList<string> Taps => Terms.SelectMany(t => t.Term.Taps).Distinct().ToList();
+
+    /// <summary>The objective in words, e.g. <c>channel layer3:7 - 0.1 × diversity layer3</c>.</summary>
+    public string Description
+    {
+        get
+        {
+            var parts = new List<string>();
+            foreach (var (weight, term) in Terms)
+            {
+                string magnitude = Math.Abs(weight) == 1 ? "" : $"{Math.Abs(weight):0.####} * ";
+                string sign = weight < 0 ? "- " : parts.Count > 0 ? "+ " : "";
+                parts.Add($"{sign}{magnitude}{term.Description}");
+            }
+            return string.Join(" ", parts);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Description;
+
+    /// <summary>The objective's value per batch item ([N]).</summary>
+    public Tensor Evaluate(ObjectiveContext context) =>
+        EvaluateTerms(context).Select((value, k) => value * Terms[k].Weight).Aggregate((a, b) => a + b);
+
+    /// <summary>Each term's unweighted value per batch item ([N] each), in the order of <see cref="Terms"/>.</summary>
+    public IReadOnlyList<Tensor> EvaluateTerms(ObjectiveContext context) =>
+        Terms.Select(t => Broadcast(t.Term.Evaluate(context), context.Batch, t.Term)).ToList();
+
+    static Tensor Broadcast(Tensor value, long batch, ObjectiveTerm term)
+    {
+        if (value.dim() == 0) return value.expand(batch);
+        if (value.dim() == 1 && value.shape[0] == batch) return value;
+        throw new InvalidOperationException($"objective '{term.Description}' returned shape [{string.Join(",", value.shape)}]; expected [{batch}] (one value per batch item)");
+    }
+
+    /// <summary>Sum of two objectives.</summary>
+    public static Objective operator +(Objective a, Objective b) => new([.. a.Terms, .. b.Terms]);
+
+    /// <summary>Difference of two objectives.</summary>
+    public static Objective operator -(Objective a, Objective b) => a + (-1.0 * b);
+
+    /// <summary>Negation.</summary>
+    public static Objective operator -(Objective a) => -1.0 * a;
+
+    /// <summary>Scales an objective.</summary>
+    public static Objective operator *(double weight, Objective a) => new(a.Terms.Select(t => (t.Weight * weight, t.Term)).ToList());
+
+    /// <summary>Scales an objective.</summary>
+    public static Objective operator *(Objective a, double weight) => weight * a;
+
+    /// <summary>Divides an objective by a scalar.</summary>
+    public static Objective operator /(Objective a, double divisor) => (1.0 / divisor) * a;
+
+    /// <summary>The shorthand <c>"layer:channel"</c> (channel) or <c>"layer"</c> (layer / DeepDream).</summary>
+    public static implicit operator Objective(string shorthand) => Parse(shorthand);
+
+    /// <summary>
+    /// Parses <c>"layer:channel"</c> → <see cref="Channel"/>, <c>"layer"</c> → <see cref="Layer"/>,
+    /// <c>"logit:k"</c> → <see cref="ClassLogit(int, int?)"/>. A layer name may itself contain ':' only if it
+    /// is not followed by a number.
+    /// </summary>
+    public static Objective Parse(string shorthand)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shorthand);
+        int colon = shorthand.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(shorthand[(colon + 1)..], out int index))
+        {
+            var layer = shorthand[..colon];
+            return layer.Equals("logit", StringComparison.OrdinalIgnoreCase) || layer.Equals("class", StringComparison.OrdinalIgnoreCase)
+                ? ClassLogit(index)
+                : Channel(layer, index);
+        }
+        return Layer(shorthand);
+    }
+}
