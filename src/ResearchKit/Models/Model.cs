@@ -151,6 +151,20 @@ public abstract class Model : IDisposable
     /// <summary>The network's final output for RGB images in [0,1].</summary>
     public Tensor Forward(Tensor images) => Run(images, OutputTap);
 
+    /// <summary>
+    /// Mean activation of every channel of <paramref name="tap"/> for one image ([1,3,H,W] or [3,H,W], values in [0,1]),
+    /// averaged over positions: which channels fire for this image, and how strongly.
+    /// </summary>
+    public float[] ChannelMeans(Tensor image, string tap)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
+        var a = Run(batch, tap);
+        var means = a.dim() > 2 ? a.flatten(2).mean([2]) : a;
+        return means[0].to_type(ScalarType.Float32).data<float>().ToArray();
+    }
+
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>
     protected abstract IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps);
 

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using ResearchKit.Imaging;
+using ResearchKit.IO;
+using ResearchKit.Models;
+using ResearchKit.Native;
+
+namespace ResearchKit.Cli;
+
+/// <summary>Runs the command line; every expected failure becomes one clear line on stderr and a non-zero exit code.</summary>
+static class CliRunner
+{
+    /// <summary>Cancelled by Ctrl+C: long commands stop at the next step and keep what they finished.</summary>
+    public static CancellationTokenSource Cancellation { get; } = new();
+
+    public static int Run(RootCommand root, string[] args)
+    {
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (Cancellation.IsCancellationRequested) return;   // a second Ctrl+C ends the process
+            e.Cancel = true;
+            Console.Error.WriteLine("\ncancelling: finishing the current step and keeping what is done (Ctrl+C again to abort)");
+            Cancellation.Cancel();
+        };
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled; finished outputs were kept");
+            return 130;
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RESEARCHKIT_DEBUG") == "1") Console.Error.WriteLine(e);
+            else Console.Error.WriteLine("(set RESEARCHKIT_DEBUG=1 for the stack trace)");
+            return 2;
+        }
+    }
+
+    static bool IsUserError(Exception e) => e is ModelLoadException or UnknownTapException or ChannelOutOfRangeException
+        or ImageLoadException or OutputExistsException or TorchLoadException or ArgumentException or FileNotFoundException
+        or InvalidDataException or DirectoryNotFoundException;
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using ResearchKit.Models;
+
+namespace ResearchKit.Cli;
+
+/// <summary>Options every command shares, and how they turn into a model.</summary>
+static class CommonOptions
+{
+    public static readonly Option<string?> Model = new("--model")
+    {
+        Description = "ONNX file of the network to probe (default: the packaged ImageNet ResNet-18)",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public static readonly Option<InputNormalization> Normalize = new("--normalize")
+    {
+        Description = "How pixels become network input: model (what the model expects), imagenet (torchvision mean/std), none (RGB/255)",
+        DefaultValueFactory = _ => InputNormalization.Model,
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Labels = new("--labels")
+    {
+        Description = "Class labels file for a classifier (one label per line)",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Force = new("--force") { Description = "Overwrite existing outputs", Recursive = true };
+
+    public static Model LoadModel(ParseResult parse)
+    {
+        var model = ModelZoo.Load(parse.GetValue(Model), parse.GetValue(Normalize));
+        if (parse.GetValue(Labels) is { } labels) model.Labels = ClassLabelFile.Read(labels);
+        return model;
+    }
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using ResearchKit.Cli;
+using ResearchKit.Cli.Commands;
+
+var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
+{
+    CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Force,
+    LayersCommand.Create(),
+    ActivationsCommand.Create(),
+};
+return CliRunner.Run(root, args);
