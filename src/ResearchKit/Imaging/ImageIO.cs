@@ -1,0 +1,272 @@
+using ResearchKit.IO;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Imaging;
+
+/// <summary>
+/// Reads and writes image files as image tensors: float32 on the CPU, shape [1,3,H,W], RGB, values in [0,1].
+/// Saving clamps to [0,1] and rounds to the nearest of 256 levels, so the same tensor always gives the same bytes.
+/// </summary>
+public static class ImageIO
+{
+    /// <summary>The largest width or height <see cref="Load"/> accepts.</summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>The largest pixel count <see cref="Load"/> accepts (2^28, a 16384×16384 image).</summary>
+    public const long MaxPixels = 1L << 28;
+
+    /// <summary>JPEG and lossy WebP quality used when none is given.</summary>
+    public const int DefaultQuality = 92;
+
+    /// <summary>File extensions <see cref="Save(Tensor, string, int)"/> understands.</summary>
+    public static IReadOnlyList<string> SaveExtensions { get; } = [".png", ".jpg", ".jpeg", ".webp"];
+
+    /// <summary>
+    /// Loads an image file as a [1,3,H,W] tensor. Give <paramref name="width"/> and/or <paramref name="height"/> to
+    /// resize (bicubic, antialiased when shrinking); with only one of them the aspect ratio is kept.
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
+    public static Tensor Load(string path, int? width = null, int? height = null)
+    {
+        using var image = LoadImage(path);
+        if (width is not null || height is not null)
+        {
+            CheckTargetSize(width, nameof(width));
+            CheckTargetSize(height, nameof(height));
+            image.Mutate(x => x.Resize(width ?? 0, height ?? 0, KnownResamplers.Bicubic));
+        }
+        return FromImage(image);
+    }
+
+    /// <summary>Loads an image file as 8-bit RGB, checking the file before decoding it.</summary>
+    /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
+    public static Image<Rgb24> LoadImage(string path)
+    {
+        var file = new FileInfo(path);
+        if (Directory.Exists(path)) throw new ImageLoadException(path, "it is a folder, not a file");
+        if (!file.Exists) throw new ImageLoadException(path, "the file does not exist");
+        if (file.Length == 0) throw new ImageLoadException(path, "the file is empty (0 bytes)");
+
+        var info = Identify(path, file.Length);
+        if (info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
+            throw new ImageLoadException(path,
+                $"the image is {info.Width}×{info.Height} pixels; at most {MaxSide} pixels per side and {MaxPixels:N0} in all are accepted");
+        if (IsTruncated(path, info.Format))
+            throw new ImageLoadException(path, $"the {info.Format.Name} file is truncated (it ends before its end marker)");
+        try
+        {
+            return Image.Load<Rgb24>(path);
+        }
+        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
+        {
+            throw new ImageLoadException(path, $"the {info.Format.Name} data is damaged ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Saves one image as PNG, JPEG or WebP (chosen by extension), atomically: readers see the old file or
+    /// the complete new one. Accepts [3,H,W] or [1,3,H,W]; for a batch use <see cref="SaveBatch"/> or
+    /// <see cref="ContactSheet"/>.</summary>
+    /// <param name="quality">JPEG and WebP quality, 1–100 (PNG is lossless).</param>
+    public static void Save(Tensor image, string path, int quality = DefaultQuality)
+    {
+        var encoder = EncoderFor(path, quality);
+        using var rgb = ToImage(image);
+        AtomicFile.Write(path, stream => rgb.Save(stream, encoder));
+    }
+
+    /// <summary>Saves an 8-bit image like <see cref="Save(Tensor, string, int)"/> does.</summary>
+    public static void Save(Image<Rgb24> image, string path, int quality = DefaultQuality)
+    {
+        var encoder = EncoderFor(path, quality);
+        AtomicFile.Write(path, stream => image.Save(stream, encoder));
+    }
+
+    /// <summary>Saves each image of an [N,3,H,W] batch next to <paramref name="path"/>, numbering them:
+    /// <c>frame.png</c> becomes <c>frame_0.png</c> … <c>frame_9.png</c> (zero-padded to the width of N-1).</summary>
+    /// <returns>The paths written, in batch order.</returns>
+    public static IReadOnlyList<string> SaveBatch(Tensor images, string path, int quality = DefaultQuality)
+    {
+        EncoderFor(path, quality);
+        CheckShape(images, allowBatch: true);
+        long count = images.shape[0];
+        int digits = Math.Max(1, (count - 1).ToString().Length);
+        string stem = Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path));
+        var written = new List<string>();
+        for (long i = 0; i < count; i++)
+        {
+            string target = $"{stem}_{i.ToString().PadLeft(digits, '0')}{Path.GetExtension(path)}";
+            using var one = images[i];
+            Save(one, target, quality);
+            written.Add(target);
+        }
+        return written;
+    }
+
+    /// <summary>The PNG bytes of one image, e.g. for a <c>data:image/png;base64,...</c> URI.</summary>
+    public static byte[] EncodePng(Tensor image)
+    {
+        using var rgb = ToImage(image);
+        using var buffer = new MemoryStream();
+        rgb.Save(buffer, PngEncoder);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Converts a [3,H,W] or [1,3,H,W] tensor to an 8-bit image (clamped to [0,1], rounded to nearest).</summary>
+    /// <exception cref="ArgumentException">The shape is not a single RGB image, or a value is NaN.</exception>
+    public static Image<Rgb24> ToImage(Tensor image)
+    {
+        CheckShape(image, allowBatch: false);
+        int height = (int)image.shape[^2], width = (int)image.shape[^1], plane = height * width;
+        float[] values;
+        using (NewDisposeScope())
+            values = image.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+
+        var pixels = new Rgb24[plane];
+        for (int i = 0; i < plane; i++)
+            pixels[i] = new Rgb24(ToByte(values[i]), ToByte(values[plane + i]), ToByte(values[2 * plane + i]));
+        return Image.LoadPixelData<Rgb24>(pixels, width, height);
+    }
+
+    /// <summary>Converts an 8-bit image to a [1,3,H,W] float32 tensor in [0,1].</summary>
+    public static Tensor FromImage(Image<Rgb24> image)
+    {
+        int width = image.Width, height = image.Height, plane = width * height;
+        var values = new float[3 * plane];
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < width; x++)
+                {
+                    int i = y * width + x;
+                    values[i] = row[x].R / 255f;
+                    values[plane + i] = row[x].G / 255f;
+                    values[2 * plane + i] = row[x].B / 255f;
+                }
+            }
+        });
+        return tensor(values, [1, 3, height, width]);
+    }
+
+    static byte ToByte(float v)
+    {
+        if (float.IsNaN(v)) throw new ArgumentException("The image tensor contains NaN; it cannot be saved as an image.");
+        return (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>Throws unless <paramref name="image"/> is [3,H,W] or [1,3,H,W] (or [N,3,H,W] when a batch is allowed).</summary>
+    internal static void CheckShape(Tensor image, bool allowBatch)
+    {
+        var shape = image.shape;
+        bool rgb = shape.Length is 3 or 4 && shape[^3] == 3 && shape[^2] > 0 && shape[^1] > 0;
+        if (rgb && (shape.Length == 3 || shape[0] == 1 || (allowBatch && shape[0] > 0))) return;
+        string expected = allowBatch ? "[N,3,H,W]" : "[3,H,W] or [1,3,H,W]";
+        string hint = rgb && shape[0] > 1 ? " (a batch: save each with ImageIO.SaveBatch, or lay them out with ContactSheet)" : "";
+        throw new ArgumentException($"Expected an RGB image tensor of shape {expected}; got [{string.Join(",", shape)}]{hint}.", nameof(image));
+    }
+
+    static readonly PngEncoder PngEncoder = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };
+
+    static IImageEncoder EncoderFor(string path, int quality)
+    {
+        if (quality is < 1 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(quality), quality, "Quality must be between 1 and 100.");
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".png" => PngEncoder,
+            ".jpg" or ".jpeg" => new JpegEncoder { Quality = quality },
+            ".webp" => new WebpEncoder { Quality = quality, FileFormat = WebpFileFormatType.Lossy },
+            var other => throw new ArgumentException(
+                $"Cannot save '{path}': unknown image extension '{other}'; supported: {string.Join(", ", SaveExtensions)}.", nameof(path)),
+        };
+    }
+
+    static void CheckTargetSize(int? size, string name)
+    {
+        if (size is <= 0 or > MaxSide)
+            throw new ArgumentOutOfRangeException(name, size, $"A target size must be between 1 and {MaxSide} pixels.");
+    }
+
+    static (int Width, int Height, IImageFormat Format) Identify(string path, long length)
+    {
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(path, out format);
+        }
+        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
+        {
+            throw new ImageLoadException(path, $"the image header is damaged or cut off ({e.Message})", e);
+        }
+        if (info is null || format is null)
+            throw new ImageLoadException(path,
+                $"the content ({length:N0} bytes) is not a recognised image format (PNG, JPEG, WebP, GIF, BMP, TGA, TIFF, PBM)" +
+                ExtensionHint(path));
+        return (info.Width, info.Height, format);
+    }
+
+    static string ExtensionHint(string path) => Path.GetExtension(path) is { Length: > 0 } ext
+        ? $", whatever its extension '{ext}' suggests"
+        : "";
+
+    // ImageSharp decodes a cut-off PNG or JPEG without complaint, filling the missing rows with grey, so the end
+    // markers are checked here.
+    static bool IsTruncated(string path, IImageFormat format)
+    {
+        using var stream = File.OpenRead(path);
+        return format switch
+        {
+            PngFormat => !PngHasEnd(stream),
+            JpegFormat => !JpegHasEnd(stream),
+            _ => false,
+        };
+    }
+
+    static bool PngHasEnd(Stream stream)
+    {
+        Span<byte> header = stackalloc byte[8];
+        stream.Position = 8;
+        while (stream.Position + 12 <= stream.Length)
+        {
+            stream.ReadExactly(header);
+            long length = (uint)(header[0] << 24 | header[1] << 16 | header[2] << 8 | header[3]);
+            if (header[4..8].SequenceEqual("IEND"u8)) return true;
+            stream.Position += length + 4;
+        }
+        return false;
+    }
+
+    // Walks the marker segments (skipping their payloads, so an embedded thumbnail's end marker doesn't count) and
+    // the entropy-coded data, where a real marker is an FF not followed by 00 or a restart code, until FF D9 (end).
+    static bool JpegHasEnd(Stream file)
+    {
+        using var stream = new BufferedStream(file, 1 << 16);
+        stream.Position = 2;
+        while (true)
+        {
+            int b;
+            do b = stream.ReadByte(); while (b is >= 0 and not 0xFF);
+            do b = stream.ReadByte(); while (b == 0xFF);
+            switch (b)
+            {
+                case < 0: return false;
+                case 0xD9: return true;
+                case 0x00 or 0x01 or (>= 0xD0 and <= 0xD7): continue;
+            }
+            int high = stream.ReadByte(), low = stream.ReadByte();
+            if (low < 0) return false;
+            stream.Position += (high << 8 | low) - 2;
+            if (stream.Position > stream.Length) return false;
+        }
+    }
+}
