@@ -94,7 +94,7 @@ public abstract class Model : IDisposable
 
     /// <summary>Aliases that resolve to <paramref name="rawName"/>.</summary>
     public IReadOnlyList<string> AliasesOf(string rawName) =>
-        _aliases.Where(a => a.Value == rawName).Select(a => a.Key).ToList();
+        _aliases.Where(a => a.Value == rawName).Select(a => a.Key).OrderBy(a => a.Length).ThenBy(a => a, StringComparer.Ordinal).ToList();
 
     /// <summary>The operator that produces a raw tap.</summary>
     public abstract string OpOf(string rawName);
