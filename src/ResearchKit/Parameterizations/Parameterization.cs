@@ -1,0 +1,124 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Parameterizations;
+
+/// <summary>
+/// Owns the free tensors of an image search and maps them to an RGB batch in [0,1].
+/// The optimizer changes <see cref="Parameters"/>; <see cref="Image"/> is a differentiable function of them.
+/// <para>
+/// The parameter tensors are <see cref="TorchSharp.Modules.Parameter"/> leaves detached from every dispose scope: they live until
+/// the parameterization is disposed. <see cref="Image"/> creates its result (and intermediates) in the caller's scope.
+/// </para>
+/// </summary>
+public abstract class Parameterization : IDisposable
+{
+    readonly List<Tensor> _owned = [];
+    bool _disposed;
+
+    /// <summary>Checks and stores the image batch size.</summary>
+    protected Parameterization(int batch, int height, int width)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must hold at least one image.");
+        if (height < 1 || width < 1)
+            throw new ArgumentOutOfRangeException(nameof(height), $"{height}x{width}", "Image height and width must be at least 1.");
+        Batch = batch;
+        Height = height;
+        Width = width;
+    }
+
+    /// <summary>Number of images produced by <see cref="Image"/>.</summary>
+    public int Batch { get; }
+
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>The leaf tensors to optimize (each a <see cref="TorchSharp.Modules.Parameter"/> with requires_grad).</summary>
+    public abstract IReadOnlyList<Tensor> Parameters { get; }
+
+    /// <summary>The current images, [Batch,3,Height,Width], RGB in [0,1], differentiable w.r.t. <see cref="Parameters"/>.</summary>
+    public abstract Tensor Image();
+
+    /// <summary>Short text for captions and JSON, e.g. "fft+decorrelated 224x224 x4".</summary>
+    public abstract string Describe();
+
+    /// <summary>
+    /// Restores the parameterization's own constraint after an optimizer step (a no_grad, in-place edit).
+    /// Only <see cref="Pixel"/> with <see cref="PixelRange.Clamp"/> has one; the renderer calls this after every step.
+    /// </summary>
+    public virtual void Constrain() { }
+
+    /// <inheritdoc/>
+    public override string ToString() => Describe();
+
+    /// <summary>A pixel-grid parameterization with seeded noise around mid-grey.</summary>
+    /// <param name="size">Image height and width.</param>
+    /// <param name="std">Noise standard deviation (in the raw parameter's units; Lucid uses 0.01).</param>
+    public static Pixel Pixel(int size, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
+        double std = 0.01, int seed = 0) =>
+        new(size, size, batch, range, decorrelate, std, seed);
+
+    /// <summary>Lucid's default: Fourier coefficients with 1/f scaling, optionally decorrelated colour, squashed by a sigmoid.</summary>
+    public static Fourier Fourier(int size, int batch = 1, bool decorrelate = true, int seed = 0, double std = 0.01,
+        double decayPower = 1) =>
+        new(size, size, batch, decorrelate, std, decayPower, seed);
+
+    /// <summary>
+    /// The given photo as the parameter ([N,3,H,W] in [0,1], copied). The default <see cref="PixelRange.Clamp"/>
+    /// keeps pixel units, which is what DeepDream's normalized steps and pixel-space priors expect.
+    /// </summary>
+    public static Pixel FromImage(Tensor image, PixelRange range = PixelRange.Clamp) =>
+        Parameterizations.Pixel.FromImage(image, range);
+
+    /// <summary>A compositional pattern-producing network mapping pixel coordinates to colour (Lucid's cppn).</summary>
+    public static Cppn Cppn(int size, int batch = 1, int seed = 0, int layers = 8, int hidden = 24) =>
+        new(size, size, batch, seed, layers, hidden);
+
+    /// <summary>
+    /// A trainable float32 leaf holding a copy of <paramref name="initial"/> (never sharing its storage, so in-place
+    /// steps cannot edit the caller's tensor); owned and disposed by this parameterization.
+    /// </summary>
+    protected Tensor Leaf(Tensor initial)
+    {
+        Tensor data;
+        using (NewDisposeScope())
+            data = initial.detach().to_type(ScalarType.Float32).contiguous().clone().DetachFromDisposeScope();
+        var leaf = new TorchSharp.Modules.Parameter(data, requires_grad: true);
+        _owned.Add(leaf);
+        return leaf;
+    }
+
+    /// <summary>Keeps a constant tensor alive for the lifetime of this parameterization.</summary>
+    protected Tensor Constant(Tensor value)
+    {
+        value.DetachFromDisposeScope();
+        _owned.Add(value);
+        return value;
+    }
+
+    /// <summary>Throws once the parameterization has been disposed.</summary>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Disposes the parameter and constant tensors.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases owned tensors.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (!disposing) return;
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
+    }
+
+    /// <summary>A generator seeded for one parameterization, so that no global RNG state is read or changed.</summary>
+    protected static Generator Seeded(int seed) => new((ulong)seed);
+}
