@@ -7,5 +7,6 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Force,
     LayersCommand.Create(),
     ActivationsCommand.Create(),
+    VisualizeCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -24,7 +24,7 @@ public sealed record RenderPlan
         Objective = objective;
         var lucid = PriorPresets.Get("lucid");
         (PresetName, CreateParameterization, Transforms, Priors, Optimizer, StepCount) =
-            (lucid.Name, (h, w, n, s) => lucid.CreateParameterization(h, w, n, s), lucid.Transforms, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
+            (lucid.Name, (h, w, n, s) => lucid.CreateParameterization(h, n, s), lucid.Transforms, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
         Height = model.InputHeight;
         Width = model.InputWidth;
     }
@@ -64,7 +64,7 @@ public sealed record RenderPlan
     public RenderPlan WithPreset(PriorPreset preset) => this with
     {
         PresetName = preset.Name,
-        CreateParameterization = (h, w, n, s) => preset.CreateParameterization(h, w, n, s),
+        CreateParameterization = (h, w, n, s) => preset.CreateParameterization(h, n, s),
         Transforms = preset.Transforms,
         Priors = preset.Priors,
         Optimizer = preset.Optimizer,

@@ -86,9 +86,10 @@ public static class Renderer
 
     static Tensor SnapshotImage(Parameterization parameterization)
     {
+        // Owned by the caller across steps, so it must not belong to any step's dispose scope.
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return parameterization.Image().detach().clone().MoveToOuterDisposeScope();
+        return parameterization.Image().detach().clone().DetachFromDisposeScope();
     }
 
     static RenderSettings Settings(RenderPlan plan, Parameterization parameterization) => new()

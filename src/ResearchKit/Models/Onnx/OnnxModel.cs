@@ -76,6 +76,7 @@ public sealed class OnnxModel : Model
         var size = DeclaredSize(file, input);
         var model = new OnnxModel(file, name ?? Path.GetFileNameWithoutExtension(file), proto,
             preprocessing ?? Preprocessing.Identity(), normalization, size, input.Name);
+        if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
         model.AddStructuralAliases();
         return model;
     }
@@ -151,7 +152,8 @@ public sealed class OnnxModel : Model
             catch (Exception e) when (e is not ModelLoadException)
             {
                 var shapes = string.Join(", ", inputs.Select(t => t is null ? "-" : $"[{string.Join(",", t.shape)}]"));
-                throw new InvalidOperationException($"{_file}: {node} failed on inputs {shapes}: {e.Message}", e);
+                // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
+                throw new InvalidOperationException($"{_file}: {node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
             for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
             {
@@ -164,6 +166,40 @@ public sealed class OnnxModel : Model
                     t.Dispose();
         }
         return results;
+    }
+
+    /// <summary>
+    /// CNTK pads convolutions and pools "same" (output = ⌈input / stride⌉) and exports the pads that rule gives at the
+    /// declared input size, which are asymmetric and wrong for any other size (the two branches of a residual block
+    /// would disagree). Nodes whose explicit pads equal SAME_LOWER or SAME_UPPER at the declared size keep that rule.
+    /// </summary>
+    void KeepCntkSamePadding()
+    {
+        var outputs = RunPreprocessedShapes();
+        foreach (var node in _nodes.Where(n => n.OpType is "Conv" or "MaxPool" or "AveragePool" && n.Ints("pads") is not null))
+        {
+            var input = node.Inputs[0] == _inputName ? [1, 3, InputHeight, InputWidth] : outputs[node.Inputs[0]];
+            var kernel = node.Ints("kernel_shape") ?? (node.OpType == "Conv" ? _constants[node.Inputs[1]].shape[2..] : null);
+            if (kernel is null || input.Length != 4) continue;
+            var strides = node.Ints("strides") ?? [1, 1];
+            var dilations = node.Ints("dilations") ?? [1, 1];
+            var pads = node.Ints("pads")!;
+            foreach (var rule in new[] { "SAME_LOWER", "SAME_UPPER" })
+                if (OnnxOps.SamePads(rule, input[2..], kernel, strides, dilations).SequenceEqual(pads))
+                {
+                    node.AutoPadOverride = rule;
+                    break;
+                }
+        }
+        _plans.Clear();
+    }
+
+    Dictionary<string, long[]> RunPreprocessedShapes()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var all = _nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
+        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth), all).ToDictionary(p => p.Key, p => p.Value.shape);
     }
 
     /// <summary>

@@ -42,7 +42,12 @@ public sealed class OnnxNode
     public float Float(string name, float fallback) => _attributes.TryGetValue(name, out var a) ? a.F : fallback;
 
     /// <summary>A string attribute.</summary>
-    public string String(string name, string fallback) => _attributes.TryGetValue(name, out var a) ? a.S.ToStringUtf8() : fallback;
+    public string String(string name, string fallback) =>
+        name == "auto_pad" && AutoPadOverride is { } autoPad ? autoPad
+        : _attributes.TryGetValue(name, out var a) ? a.S.ToStringUtf8() : fallback;
+
+    /// <summary>Padding rule that replaces the file's explicit pads (see <see cref="OnnxModel"/> on CNTK exports).</summary>
+    internal string? AutoPadOverride { get; set; }
 
     /// <summary>An integer-list attribute, or null when absent.</summary>
     public long[]? Ints(string name) => _attributes.TryGetValue(name, out var a) ? [.. a.Ints] : null;

@@ -79,19 +79,23 @@ public static class OnnxOps
     {
         int n = kernel.Length;
         var autoPad = node.String("auto_pad", "NOTSET");
-        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
-        {
-            var pads = new long[2 * n];
-            for (int d = 0; d < n; d++)
-            {
-                long size = x.shape[2 + d], output = (size + strides[d] - 1) / strides[d];
-                long total = Math.Max(0, (output - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - size);
-                long small = total / 2, large = total - small;
-                (pads[d], pads[n + d]) = autoPad == "SAME_UPPER" ? (small, large) : (large, small);
-            }
-            return pads;
-        }
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER") return SamePads(autoPad, x.shape[2..], kernel, strides, dilations);
         return node.Ints("pads") ?? new long[2 * n];
+    }
+
+    /// <summary>Pads for output size ⌈input / stride⌉; the odd extra pixel goes at the end (UPPER) or the start (LOWER).</summary>
+    internal static long[] SamePads(string rule, long[] spatial, long[] kernel, long[] strides, long[] dilations)
+    {
+        int n = kernel.Length;
+        var pads = new long[2 * n];
+        for (int d = 0; d < n; d++)
+        {
+            long size = spatial[d], output = (size + strides[d] - 1) / strides[d];
+            long total = Math.Max(0, (output - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - size);
+            long small = total / 2, large = total - small;
+            (pads[d], pads[n + d]) = rule == "SAME_UPPER" ? (small, large) : (large, small);
+        }
+        return pads;
     }
 
     static bool Symmetric(long[] pads) => pads.Take(pads.Length / 2).SequenceEqual(pads.Skip(pads.Length / 2));
