@@ -219,8 +219,8 @@ public static class ImageIO
         ? $", whatever its extension '{ext}' suggests"
         : "";
 
-    // ImageSharp decodes a cut-off PNG or JPEG without complaint, filling the missing rows with grey, so the end
-    // markers are checked here.
+    // ImageSharp decodes a cut-off JPEG without complaint (the missing part comes out grey), so the end markers are
+    // checked here; that also names the problem plainly for PNGs.
     static bool IsTruncated(string path, IImageFormat format)
     {
         using var stream = File.OpenRead(path);
