@@ -61,14 +61,9 @@ public static class ImageIO
                 $"the image is {info.Width}×{info.Height} pixels; at most {MaxSide} pixels per side and {MaxPixels:N0} in all are accepted");
         if (IsTruncated(path, info.Format))
             throw new ImageLoadException(path, $"the {info.Format.Name} file is truncated (it ends before its end marker)");
-        try
-        {
-            return Image.Load<Rgb24>(path);
-        }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
-        {
-            throw new ImageLoadException(path, $"the {info.Format.Name} data is damaged ({e.Message})", e);
-        }
+        var image = Read(path, $"the {info.Format.Name} data is damaged", () => Image.Load<Rgb24>(path));
+        image.Mutate(x => x.AutoOrient()); // camera photos store their rotation in EXIF
+        return image;
     }
 
     /// <summary>Saves one image as PNG, JPEG or WebP (chosen by extension), atomically: readers see the old file or
@@ -198,25 +193,36 @@ public static class ImageIO
 
     static (int Width, int Height, IImageFormat Format) Identify(string path, long length)
     {
-        IImageInfo? info;
-        IImageFormat? format;
-        try
-        {
-            info = Image.Identify(path, out format);
-        }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
-        {
-            throw new ImageLoadException(path, $"the image header is damaged or cut off ({e.Message})", e);
-        }
+        IImageFormat? format = null;
+        var info = Read(path, "the image header is damaged or cut off", () => Image.Identify(path, out format));
         if (info is null || format is null)
+        {
+            string known = string.Join(", ", Configuration.Default.ImageFormats.Select(f => f.Name).Order(StringComparer.OrdinalIgnoreCase));
             throw new ImageLoadException(path,
-                $"the content ({length:N0} bytes) is not a recognised image format (PNG, JPEG, WebP, GIF, BMP, TGA, TIFF, PBM)" +
-                ExtensionHint(path));
+                $"the content ({length:N0} bytes) is not in a known image format ({known}){ExtensionHint(path)}");
+        }
         return (info.Width, info.Height, format);
     }
 
+    // Decoders report malformed data with a range of exception types; all of them mean the file is bad.
+    static T Read<T>(string path, string problem, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ImageLoadException(path, $"the file cannot be read ({e.Message})", e);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ImageLoadException(path, $"{problem} ({e.Message})", e);
+        }
+    }
+
     static string ExtensionHint(string path) => Path.GetExtension(path) is { Length: > 0 } ext
-        ? $", whatever its extension '{ext}' suggests"
+        ? $", despite its '{ext}' extension"
         : "";
 
     // ImageSharp decodes a cut-off JPEG without complaint (the missing part comes out grey), so the end markers are

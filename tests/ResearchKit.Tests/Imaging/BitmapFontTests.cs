@@ -11,8 +11,8 @@ public class BitmapFontTests
     [Fact]
     public void Glyphs_read_left_to_right_and_top_to_bottom()
     {
-        Assert.Equal(".###.\n#...#\n#...#\n#####\n#...#\n#...#\n#...#", Art('A'));
-        Assert.Equal(".....\n....#\n...#.\n..#..\n.#...\n#....\n.....", Art('/'));
+        Assert.Equal(".###.\n#...#\n#...#\n#####\n#...#\n#...#\n#...#\n.....", Art('A'));
+        Assert.Equal(".....\n.....\n####.\n#...#\n#...#\n####.\n#....\n#....", Art('p')); // descends one row
     }
 
     [Fact]

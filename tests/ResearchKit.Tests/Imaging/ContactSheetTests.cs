@@ -35,9 +35,9 @@ public class ContactSheetTests
         Assert.Equal((88, 108), (sheet.Width, sheet.Height));
 
         using var titled = ContactSheet.Create(columns: 2).Title("Sheet").Add(red, "one").Add(red, "two").Add(red, "three").Render();
-        // The title band is a glyph drawn at scale 2 (14 px) plus a gap.
-        Assert.Equal((88, 108 + 22), (titled.Width, titled.Height));
-        Assert.True(AnyPixel(titled, 0, 8, 88, 14, p => p != White));
+        // The title band is a glyph drawn at scale 2 (16 px) plus a gap.
+        Assert.Equal((88, 108 + 24), (titled.Width, titled.Height));
+        Assert.True(AnyPixel(titled, 0, 8, 88, 16, p => p != White));
     }
 
     [Fact]

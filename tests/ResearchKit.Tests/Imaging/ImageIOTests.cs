@@ -1,6 +1,7 @@
 using ResearchKit.Imaging;
 using ResearchKit.Native;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
@@ -167,5 +168,27 @@ public sealed class ImageIOTests : IDisposable
         // A smooth gradient survives shrinking: the blue plane stays 0.5, the mean of red stays near 0.5.
         Assert.Equal(0.5f, byWidth[0, 0].mean().item<float>(), 2);
         Assert.Equal(0.5f, byWidth[0, 2].mean().item<float>(), 2);
+    }
+
+    [Fact]
+    public void The_content_decides_the_format_not_the_extension()
+    {
+        using var image = Noise(6, 9, seed: 6);
+        string path = _temp.File("really-a-png.jpg");
+        File.WriteAllBytes(path, ImageIO.EncodePng(image));
+        using var loaded = ImageIO.Load(path);
+        Assert.True((loaded - image).abs().max().item<float>() <= 0.5f / 255 + 1e-6f);
+    }
+
+    [Fact]
+    public void A_photo_is_turned_upright_by_its_EXIF_orientation()
+    {
+        using var photo = new Image<Rgb24>(40, 20);
+        photo.Metadata.ExifProfile = new ExifProfile();
+        photo.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6); // "rotate 90° clockwise to view"
+        string path = _temp.File("portrait.jpg");
+        photo.SaveAsJpeg(path);
+        using var loaded = ImageIO.Load(path);
+        Assert.Equal(new long[] { 1, 3, 40, 20 }, loaded.shape);
     }
 }
