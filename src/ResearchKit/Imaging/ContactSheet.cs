@@ -51,13 +51,13 @@ public sealed class ContactSheet
     public ContactSheet AddBatch(Tensor images, IReadOnlyList<string>? captions = null)
     {
         ImageIO.CheckShape(images, allowBatch: true);
-        long count = images.shape.Length == 3 ? 1 : images.shape[0];
+        using var batch = images.dim() == 3 ? images.unsqueeze(0) : images.alias();
+        long count = batch.shape[0];
         if (captions is not null && captions.Count != count)
             throw new ArgumentException($"{captions.Count} captions for a batch of {count} images (shape [{string.Join(",", images.shape)}]).", nameof(captions));
-        if (images.shape.Length == 3) return Add(images, captions?[0]);
         for (int i = 0; i < count; i++)
         {
-            using var one = images[i];
+            using var one = batch[i];
             Add(one, captions?[i]);
         }
         return this;

@@ -36,11 +36,11 @@ public static class ImageIO
     /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
     public static Tensor Load(string path, int? width = null, int? height = null)
     {
+        CheckTargetSize(width, nameof(width));
+        CheckTargetSize(height, nameof(height));
         using var image = LoadImage(path);
         if (width is not null || height is not null)
         {
-            CheckTargetSize(width, nameof(width));
-            CheckTargetSize(height, nameof(height));
             image.Mutate(x => x.Resize(width ?? 0, height ?? 0, KnownResamplers.Bicubic));
         }
         return FromImage(image);
@@ -89,16 +89,17 @@ public static class ImageIO
     /// <returns>The paths written, in batch order.</returns>
     public static IReadOnlyList<string> SaveBatch(Tensor images, string path, int quality = DefaultQuality)
     {
-        EncoderFor(path, quality);
+        EncoderFor(path, quality); // refuse a bad extension or quality before writing anything
         CheckShape(images, allowBatch: true);
-        long count = images.shape[0];
+        using var batch = images.dim() == 3 ? images.unsqueeze(0) : images.alias();
+        long count = batch.shape[0];
         int digits = Math.Max(1, (count - 1).ToString().Length);
         string stem = Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path));
         var written = new List<string>();
         for (long i = 0; i < count; i++)
         {
             string target = $"{stem}_{i.ToString().PadLeft(digits, '0')}{Path.GetExtension(path)}";
-            using var one = images[i];
+            using var one = batch[i];
             Save(one, target, quality);
             written.Add(target);
         }

@@ -132,6 +132,8 @@ public sealed class ImageIOTests : IDisposable
             using var expected = batch[i].unsqueeze(0);
             Assert.True((loaded - expected).abs().max().item<float>() <= 0.5f / 255 + 1e-6f);
         }
+        using var single = batch[0];
+        Assert.Equal(new[] { _temp.File("one_0.png") }, ImageIO.SaveBatch(single, _temp.File("one.png")));
     }
 
     [Fact]
