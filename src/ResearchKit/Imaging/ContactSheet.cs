@@ -9,7 +9,7 @@ namespace ResearchKit.Imaging;
 /// Lays images out in a captioned grid and renders it as one image:
 /// <code>ContactSheet.Create(columns: 4).Title("layer3").Add(a, "unit 7").Add(b, "unit 9").Save("sheet.png");</code>
 /// Every image is scaled to fit its cell, keeping its aspect ratio and centred (letterboxed). Text is drawn with a
-/// built-in 5×7 pixel font (printable ASCII; other characters show as '?'), so no system fonts are needed.
+/// built-in 5×7 pixel font (plus descenders) (printable ASCII; other characters show as '?'), so no system fonts are needed.
 /// Adding copies the pixels, so tensors may be disposed afterwards. Methods change the sheet and return it.
 /// </summary>
 public sealed class ContactSheet
@@ -51,13 +51,13 @@ public sealed class ContactSheet
     public ContactSheet AddBatch(Tensor images, IReadOnlyList<string>? captions = null)
     {
         ImageIO.CheckShape(images, allowBatch: true);
-        long count = images.shape.Length == 3 ? 1 : images.shape[0];
+        using var batch = images.dim() == 3 ? images.unsqueeze(0) : images.alias();
+        long count = batch.shape[0];
         if (captions is not null && captions.Count != count)
             throw new ArgumentException($"{captions.Count} captions for a batch of {count} images (shape [{string.Join(",", images.shape)}]).", nameof(captions));
-        if (images.shape.Length == 3) return Add(images, captions?[0]);
         for (int i = 0; i < count; i++)
         {
-            using var one = images[i];
+            using var one = batch[i];
             Add(one, captions?[i]);
         }
         return this;
@@ -86,7 +86,7 @@ public sealed class ContactSheet
         return this;
     }
 
-    /// <summary>Integer magnification of the caption font (a glyph is 5×7 pixels at 1). By default 2 when cells are
+    /// <summary>Integer magnification of the caption font (a glyph is 5×8 pixels at 1). By default 2 when cells are
     /// at least 192 pixels wide, else 1; the title is drawn one step larger.</summary>
     public ContactSheet TextScale(int scale)
     {
@@ -153,7 +153,7 @@ public sealed class ContactSheet
         int cellWidth = _cellSize?.Width ?? _tiles.Max(t => t.Width);
         int cellHeight = _cellSize?.Height ?? _tiles.Max(t => t.Height);
         int textScale = _textScale ?? (cellWidth >= 192 ? 2 : 1);
-        int captionBand = _tiles.Any(t => t.Caption.Length > 0) ? (BitmapFont.GlyphHeight + 3) * textScale : 0;
+        int captionBand = _tiles.Any(t => t.Caption.Length > 0) ? (BitmapFont.GlyphHeight + 2) * textScale : 0;
         int titleBand = _title is { Length: > 0 } ? BitmapFont.GlyphHeight * (textScale + 1) + _gap : 0;
         int columns = Math.Min(_columns, _tiles.Count);
         int rows = (_tiles.Count + columns - 1) / columns;

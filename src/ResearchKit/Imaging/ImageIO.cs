@@ -36,11 +36,11 @@ public static class ImageIO
     /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
     public static Tensor Load(string path, int? width = null, int? height = null)
     {
+        CheckTargetSize(width, nameof(width));
+        CheckTargetSize(height, nameof(height));
         using var image = LoadImage(path);
         if (width is not null || height is not null)
         {
-            CheckTargetSize(width, nameof(width));
-            CheckTargetSize(height, nameof(height));
             image.Mutate(x => x.Resize(width ?? 0, height ?? 0, KnownResamplers.Bicubic));
         }
         return FromImage(image);
@@ -61,14 +61,9 @@ public static class ImageIO
                 $"the image is {info.Width}×{info.Height} pixels; at most {MaxSide} pixels per side and {MaxPixels:N0} in all are accepted");
         if (IsTruncated(path, info.Format))
             throw new ImageLoadException(path, $"the {info.Format.Name} file is truncated (it ends before its end marker)");
-        try
-        {
-            return Image.Load<Rgb24>(path);
-        }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
-        {
-            throw new ImageLoadException(path, $"the {info.Format.Name} data is damaged ({e.Message})", e);
-        }
+        var image = Read(path, $"the {info.Format.Name} data is damaged", () => Image.Load<Rgb24>(path));
+        image.Mutate(x => x.AutoOrient()); // camera photos store their rotation in EXIF
+        return image;
     }
 
     /// <summary>Saves one image as PNG, JPEG or WebP (chosen by extension), atomically: readers see the old file or
@@ -94,16 +89,17 @@ public static class ImageIO
     /// <returns>The paths written, in batch order.</returns>
     public static IReadOnlyList<string> SaveBatch(Tensor images, string path, int quality = DefaultQuality)
     {
-        EncoderFor(path, quality);
+        EncoderFor(path, quality); // refuse a bad extension or quality before writing anything
         CheckShape(images, allowBatch: true);
-        long count = images.shape[0];
+        using var batch = images.dim() == 3 ? images.unsqueeze(0) : images.alias();
+        long count = batch.shape[0];
         int digits = Math.Max(1, (count - 1).ToString().Length);
         string stem = Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path));
         var written = new List<string>();
         for (long i = 0; i < count; i++)
         {
             string target = $"{stem}_{i.ToString().PadLeft(digits, '0')}{Path.GetExtension(path)}";
-            using var one = images[i];
+            using var one = batch[i];
             Save(one, target, quality);
             written.Add(target);
         }
@@ -198,29 +194,40 @@ public static class ImageIO
 
     static (int Width, int Height, IImageFormat Format) Identify(string path, long length)
     {
-        IImageInfo? info;
-        IImageFormat? format;
-        try
-        {
-            info = Image.Identify(path, out format);
-        }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or EndOfStreamException)
-        {
-            throw new ImageLoadException(path, $"the image header is damaged or cut off ({e.Message})", e);
-        }
+        IImageFormat? format = null;
+        var info = Read(path, "the image header is damaged or cut off", () => Image.Identify(path, out format));
         if (info is null || format is null)
+        {
+            string known = string.Join(", ", Configuration.Default.ImageFormats.Select(f => f.Name).Order(StringComparer.OrdinalIgnoreCase));
             throw new ImageLoadException(path,
-                $"the content ({length:N0} bytes) is not a recognised image format (PNG, JPEG, WebP, GIF, BMP, TGA, TIFF, PBM)" +
-                ExtensionHint(path));
+                $"the content ({length:N0} bytes) is not in a known image format ({known}){ExtensionHint(path)}");
+        }
         return (info.Width, info.Height, format);
     }
 
+    // Decoders report malformed data with a range of exception types; all of them mean the file is bad.
+    static T Read<T>(string path, string problem, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ImageLoadException(path, $"the file cannot be read ({e.Message})", e);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ImageLoadException(path, $"{problem} ({e.Message})", e);
+        }
+    }
+
     static string ExtensionHint(string path) => Path.GetExtension(path) is { Length: > 0 } ext
-        ? $", whatever its extension '{ext}' suggests"
+        ? $", despite its '{ext}' extension"
         : "";
 
-    // ImageSharp decodes a cut-off PNG or JPEG without complaint, filling the missing rows with grey, so the end
-    // markers are checked here.
+    // ImageSharp decodes a cut-off JPEG without complaint (the missing part comes out grey), so the end markers are
+    // checked here; that also names the problem plainly for PNGs.
     static bool IsTruncated(string path, IImageFormat format)
     {
         using var stream = File.OpenRead(path);
