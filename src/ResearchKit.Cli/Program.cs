@@ -8,5 +8,6 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     LayersCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
+    PriorsCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -99,15 +99,15 @@ public sealed partial class Objective
 
     /// <summary>Total variation with exponent β (Mahendran &amp; Vedaldi 2015): a penalty (subtract it).</summary>
     public static Objective TotalVariation(double beta = 2) =>
-        From(new ObjectiveTerm($"TV (beta {beta})", [], ctx => Priors.Smoothness.TotalVariation(ctx.Image, beta)));
+        From(new ObjectiveTerm($"TV (beta {beta})", [], ctx => Priors.ImageStatistics.TotalVariation(ctx.Image, beta)));
 
     /// <summary>
-    /// Distance of the image from a blurred copy of itself, the blur held constant (Lucid's blur_input_each_step):
-    /// a penalty (subtract it) that pulls the image towards its smoothed version.
+    /// Distance of the image from a Gaussian-blurred copy of itself, the blur held constant (Lucid's
+    /// blur_input_each_step): a penalty (subtract it) that pulls the image towards its smoothed version.
     /// </summary>
-    public static Objective Blur() =>
-        From(new ObjectiveTerm("blur", [], ctx =>
-            0.5 * (ctx.Image - Priors.Smoothness.Box3(ctx.Image.detach())).pow(2).flatten(1).mean([1])));
+    public static Objective Blur(double sigma = 1) =>
+        From(new ObjectiveTerm($"blur (sigma {sigma})", [], ctx =>
+            0.5 * (ctx.Image - Priors.ImageFilters.GaussianBlur(ctx.Image.detach(), sigma)).pow(2).flatten(1).mean([1])));
 
     static Objective Term(string description, string layer, int? batch, Func<ObjectiveContext, Tensor> perItem) =>
         From(new ObjectiveTerm(batch is { } b ? $"{description} [item {b}]" : description, [layer], ctx =>
