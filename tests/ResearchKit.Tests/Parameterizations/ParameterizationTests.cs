@@ -226,10 +226,3 @@ public class ParameterizationTests
         Assert.True(last < first / 100, $"loss {first} → {last}");
     }
 }
-
-/// <summary>Compares floats within an absolute tolerance.</summary>
-sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
-{
-    public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
-    public int GetHashCode(float obj) => 0;
-}

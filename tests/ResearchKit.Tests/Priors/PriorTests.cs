@@ -262,10 +262,3 @@ public class PriorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AlphaNorm(1, 0.5));
     }
 }
-
-/// <summary>Compares doubles within an absolute tolerance.</summary>
-sealed class DoubleTolerance(double tolerance) : IEqualityComparer<double>
-{
-    public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
-    public int GetHashCode(double obj) => 0;
-}
