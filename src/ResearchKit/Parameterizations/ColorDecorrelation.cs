@@ -18,8 +18,9 @@ public static class ColorDecorrelation
     };
 
     /// <summary>
-    /// The matrix M with rgb = M · decorrelated, per pixel: <see cref="SquareRoot"/> divided by its largest column norm,
-    /// so that a unit step in any decorrelated direction changes no pixel by more than one unit.
+    /// The matrix M with rgb = M · decorrelated, per pixel: Lucid's square-root matrix
+    /// [[0.26, 0.09, 0.02], [0.27, 0.00, −0.05], [0.27, −0.09, 0.03]] divided by its largest column norm, so that a unit
+    /// step along any one decorrelated axis moves the colour by at most one unit (Euclidean).
     /// </summary>
     public static double[,] Matrix { get; } = Normalize(SquareRoot);
 

@@ -77,6 +77,7 @@ public sealed class Pixel : Parameterization, IPixelImage
     public static new Pixel FromImage(Tensor image, PixelRange range = PixelRange.Clamp)
     {
         ImageTensors.RequireBatch(image, nameof(image));
+        RequireValid(range, decorrelate: false);
         return new Pixel(image, range);
     }
 

@@ -12,13 +12,13 @@ namespace ResearchKit.Priors;
 public static class ImageStatistics
 {
     // Keeps the gradient of the β-power finite on flat regions when β < 2.
-    const double TotalVariationEpsilon = 1e-8;
+    const double TotalVariationEpsilon = 1e-12;
 
     /// <summary>
     /// Mahendran &amp; Vedaldi's V^β per image, [N], differentiable: the mean over pixel positions of
     /// Σ_channels ((x[i,j+1]−x[i,j])² + (x[i+1,j]−x[i,j])²)^(β/2), over the (H−1)×(W−1) positions that have both
     /// neighbours. β = 2 is the squared-gradient energy; β = 1 the classic (edge-tolerant) total variation. For β &lt; 2
-    /// a 1e-8 inside the power keeps the gradient finite where the image is flat.
+    /// a 1e-12 inside the power keeps the gradient finite where the image is flat.
     /// </summary>
     public static Tensor TotalVariation(Tensor image, double beta = 2)
     {

@@ -98,7 +98,7 @@ public static class PriorPresets
         "ResearchKit: Yosinski et al. 2015's periodic blur with a bilateral filter (Tomasi & Manduchi 1998) in its place",
         (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.Standard,
-        [new BilateralBlurEvery(Every: 4, SigmaSpace: 1.0, SigmaColor: 0.1), new PixelClamp()],
+        [new BilateralBlurEvery(Every: 4, SigmaSpace: 1.0, SigmaColor: 0.2), new PixelClamp()],
         new Adam(0.02),
         512);
 

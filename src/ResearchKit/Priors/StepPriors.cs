@@ -59,7 +59,7 @@ public sealed record GaussianBlurEvery(int Every, double Sigma) : Prior
 /// strong edges alone, so shapes stay crisp instead of washing out. Colour distances are measured on the rendered image
 /// (so <see cref="SigmaColor"/> is in [0,1] colour units whatever the pixel range).
 /// </summary>
-public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, double SigmaColor = 0.1) : Prior
+public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, double SigmaColor = 0.2) : Prior
 {
     /// <summary>Filter on steps that are multiples of this.</summary>
     public int Every { get; init; } = Every >= 1 ? Every : throw new ArgumentOutOfRangeException(nameof(Every), Every, "Filter every k ≥ 1 steps.");

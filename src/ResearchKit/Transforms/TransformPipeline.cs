@@ -94,8 +94,14 @@ public static class Transform
     /// <inheritdoc cref="TransformPipeline.Scale(double[])"/>
     public static TransformPipeline Scale(params double[] scales) => TransformPipeline.None.Scale(scales);
 
+    /// <inheritdoc cref="TransformPipeline.Scale(IEnumerable{double})"/>
+    public static TransformPipeline Scale(IEnumerable<double> scales) => TransformPipeline.None.Scale(scales);
+
     /// <inheritdoc cref="TransformPipeline.Rotate(double[])"/>
     public static TransformPipeline Rotate(params double[] degrees) => TransformPipeline.None.Rotate(degrees);
+
+    /// <inheritdoc cref="TransformPipeline.Rotate(IEnumerable{double})"/>
+    public static TransformPipeline Rotate(IEnumerable<double> degrees) => TransformPipeline.None.Rotate(degrees);
 
     /// <inheritdoc cref="TransformPipeline.CropOrPad"/>
     public static TransformPipeline CropOrPad(int height, int width, double value = 0.5) => TransformPipeline.None.CropOrPad(height, width, value);

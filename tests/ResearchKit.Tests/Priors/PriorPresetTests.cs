@@ -1,0 +1,114 @@
+using System.Text.Json;
+using ResearchKit.Native;
+using ResearchKit.Optimization;
+using ResearchKit.Parameterizations;
+using ResearchKit.Priors;
+using ResearchKit.Transforms;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Tests.Priors;
+
+public class PriorPresetTests
+{
+    public PriorPresetTests() => TorchRuntime.EnsureLoaded();
+
+    public static TheoryData<string> Names => new(PriorPresets.All.Select(p => p.Name));
+
+    [Fact]
+    public void Presets_have_unique_names_and_are_found_case_insensitively()
+    {
+        Assert.Equal(
+            ["None", "Simonyan2013", "MahendranVedaldi2015", "Yosinski2015a", "Yosinski2015b", "Yosinski2015c", "Yosinski2015d", "Lucid", "Bilateral"],
+            PriorPresets.All.Select(p => p.Name));
+        Assert.Same(PriorPresets.Lucid, PriorPresets.Get("lucid"));
+        Assert.Same(PriorPresets.Yosinski2015c, PriorPresets.Get(" YOSINSKI2015C "));
+    }
+
+    [Fact]
+    public void An_unknown_name_lists_the_valid_ones()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PriorPresets.Get("Olah2017"));
+        Assert.Contains("'Olah2017'", error.Message);
+        foreach (var preset in PriorPresets.All) Assert.Contains(preset.Name, error.Message);
+    }
+
+    [Fact]
+    public void Yosinski_presets_carry_table_1_of_the_paper()
+    {
+        // θ_decay, θ_b_every, θ_b_width, θ_n_pct, θ_c_pct per row of Table 1, then the authors' iteration counts.
+        Assert.Equal([new GaussianBlurEvery(4, 0.5), new ClipByNorm(50), new PixelClamp()], PriorPresets.Yosinski2015a.Priors);
+        Assert.Equal([new Decay(0.3), new ClipByNorm(20), new PixelClamp()], PriorPresets.Yosinski2015b.Priors);
+        Assert.Equal([new Decay(0.0001), new GaussianBlurEvery(4, 1.0), new PixelClamp()], PriorPresets.Yosinski2015c.Priors);
+        Assert.Equal([new GaussianBlurEvery(4, 0.5), new ClipByContribution(90), new PixelClamp()], PriorPresets.Yosinski2015d.Priors);
+        Assert.Equal([500, 750, 1000, 1000],
+            new[] { PriorPresets.Yosinski2015a, PriorPresets.Yosinski2015b, PriorPresets.Yosinski2015c, PriorPresets.Yosinski2015d }.Select(p => p.DefaultSteps));
+    }
+
+    [Fact]
+    public void Lucid_preset_is_fourier_decorrelated_with_standard_transforms_and_adam()
+    {
+        var lucid = PriorPresets.Lucid;
+        using var parameterization = lucid.CreateParameterization(64, 3, 5);
+        Assert.Equal("fft+decorrelated 64x64 x3", parameterization.Describe());
+        Assert.Same(TransformPipeline.Standard, lucid.Transforms);
+        Assert.Empty(lucid.Priors);
+        Assert.Equal(new Adam(0.05), lucid.Optimizer);
+        Assert.Equal(512, lucid.DefaultSteps);
+        Assert.Equal([new TotalVariation(0.01, 2), new AlphaNorm(0.1, 6), new PixelClamp()], PriorPresets.MahendranVedaldi2015.Priors);
+    }
+
+    [Fact]
+    public void Presets_serialize_their_settings_but_not_the_factory()
+    {
+        string json = JsonSerializer.Serialize(PriorPresets.Yosinski2015d);
+        Assert.Contains("\"Name\":\"Yosinski2015d\"", json);
+        Assert.Contains("\"kind\":\"clipByContribution\"", json);
+        Assert.Contains("\"kind\":\"normalizedAscent\"", json);
+        Assert.DoesNotContain("CreateParameterization", json);
+        Assert.Equal(
+            "Yosinski2015d: transforms none; blur σ=0.5 every 4, clip contribution <90th pct, clamp [0,1]; normalized ascent step 0.01; 1000 steps",
+            PriorPresets.Yosinski2015d.Describe());
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Every_preset_runs_a_short_optimization_that_raises_a_toy_objective_with_flat_memory(string name)
+    {
+        // The renderer's loop in miniature: image → transforms → objective − penalties → step → constraint → priors.
+        var preset = PriorPresets.Get(name);
+        using var parameterization = preset.CreateParameterization(32, 2, 1);
+        using var optimizer = preset.Optimizer.Create(parameterization.Parameters);
+        var rng = new Random(0);
+        var redness = new List<double>();
+        var liveTensors = new List<long>();
+        for (int step = 0; step < 12; step++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.ZeroGrad();
+                var image = parameterization.Image();
+                var seen = preset.Transforms.Apply(image, rng);
+                var objective = (seen[.., 0] - seen[.., 1]).mean([1, 2]); // redder than green, per image
+                var loss = -objective.sum();
+                foreach (var prior in preset.Priors)
+                    if (prior.Penalty(image) is { } penalty) loss = loss + penalty.sum();
+                loss.backward();
+                optimizer.Step();
+                parameterization.Constrain();
+                var pixelGradient = parameterization is IPixelImage pixels ? pixels.Pixels.grad : null;
+                foreach (var prior in preset.Priors) prior.AfterStep(new PriorStepContext(step, parameterization, pixelGradient));
+
+                using var measure = no_grad();
+                var after = parameterization.Image();
+                Assert.True(after.isfinite().all().item<bool>());
+                Assert.InRange(after.min().item<float>(), 0, 1);
+                Assert.InRange(after.max().item<float>(), 0, 1);
+                redness.Add((after[.., 0] - after[.., 1]).mean().item<float>());
+            }
+            liveTensors.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        Assert.True(redness[^1] > redness[0], $"{name}: red − green went from {redness[0]} to {redness[^1]}");
+        // Nothing created inside a step outlives it (optimizer state is allocated during the first steps).
+        Assert.Equal(liveTensors[3], liveTensors[^1]);
+    }
+}
