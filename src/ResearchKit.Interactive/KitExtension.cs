@@ -1,0 +1,50 @@
+using System.Net;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Formatting;
+using ResearchKit.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Interactive;
+
+/// <summary>
+/// What happens when a notebook references the ResearchKit.Interactive package (its <c>extension.dib</c> calls
+/// <see cref="Load"/>): TorchSharp's natives are made loadable, formatters are registered, and plotly.js is put on the
+/// page once, in the output of the loading cell, for every chart after it.
+/// </summary>
+public static class KitExtension
+{
+    static int _formattersRegistered;
+
+    /// <summary>Prepares the kernel for ResearchKit; shows plotly.js in the current cell's output.</summary>
+    public static void Load()
+    {
+        TorchRuntime.EnsureLoaded();
+        RegisterFormatters();
+        KernelInvocationContext.Current?.Display(Plots.PlotlyLoader(), HtmlFormatter.MimeType);
+    }
+
+    /// <summary>
+    /// Image tensors display as pictures, other tensors as text; sequences of tap descriptions (types with Name, Shape
+    /// and Channels) as tables. Idempotent.
+    /// </summary>
+    public static void RegisterFormatters()
+    {
+        if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
+        Formatter.Register<Tensor>((tensor, context) =>
+        {
+            context.Writer.Write(TensorHtml(tensor));
+            return true;
+        }, HtmlFormatter.MimeType);
+        Tables.RegisterTapLikeTypes(typeof(TorchRuntime).Assembly);
+    }
+
+    /// <summary>An image tensor as <c>img</c> elements; any other tensor as its text (values when it is small).</summary>
+    public static string TensorHtml(Tensor tensor)
+    {
+        if (tensor.IsInvalid) return "<pre>(disposed tensor)</pre>";
+        if (TensorImages.IsImage(tensor)) return TensorImages.ToHtml(tensor, $"[{string.Join(", ", tensor.shape)}] {tensor.dtype}");
+        var style = tensor.numel() <= 1000 ? TorchSharp.TensorStringStyle.Julia : TorchSharp.TensorStringStyle.Metadata;
+        return $"<pre>{WebUtility.HtmlEncode(tensor.ToString(style))}</pre>";
+    }
+}
