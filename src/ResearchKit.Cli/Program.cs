@@ -9,5 +9,7 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
     PriorsCommand.Create(),
+    GalleryCommand.Create(),
+    BenchCommand.Create(),
 };
 return CliRunner.Run(root, args);

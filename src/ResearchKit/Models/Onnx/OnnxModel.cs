@@ -55,6 +55,10 @@ public sealed class OnnxModel : Model
     /// <summary>The ONNX file the model was read from.</summary>
     public string File => _file;
 
+    /// <summary>Shape of an initializer (weights), e.g. a convolution kernel's.</summary>
+    public long[] ConstantShape(string name) => _constants.TryGetValue(name, out var t) ? t.shape
+        : throw new KeyNotFoundException($"{_file}: no initializer named '{name}'");
+
     /// <summary>The graph's nodes in execution order.</summary>
     public IReadOnlyList<OnnxNode> Nodes => _nodes;
 

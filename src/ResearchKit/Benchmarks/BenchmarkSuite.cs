@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using ResearchKit.Dreaming;
+using ResearchKit.Models;
+using ResearchKit.Models.Onnx;
+using ResearchKit.Objectives;
+using ResearchKit.Optimization;
+using ResearchKit.Parameterizations;
+using ResearchKit.Rendering;
+using ResearchKit.Transforms;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Benchmarks;
+
+/// <summary>The figures of <c>researchkit bench</c>, measured the same way as the PyTorch peer in <c>bench/peer.py</c>.</summary>
+public sealed record BenchmarkFigures
+{
+    /// <summary>Activation-maximization steps per second: ResNet-18 to layer3, 224², channel objective, pixel parameters, Adam, jitter 8.</summary>
+    public double ActivationMaxStepsPerSecond { get; init; }
+    /// <summary>Forward to global pooling and backward to the input, one 224² image, median milliseconds.</summary>
+    public double ForwardBackwardMs { get; init; }
+    /// <summary>Forward to global pooling, one 224² image, median milliseconds.</summary>
+    public double ForwardMs { get; init; }
+    /// <summary>Multiply-adds ×2 of every convolution in that forward pass.</summary>
+    public double ConvGigaFlops { get; init; }
+    /// <summary>Achieved GFLOP/s of the forward pass (conv FLOPs / forward time).</summary>
+    public double ForwardGigaFlopsPerSecond { get; init; }
+    /// <summary>DeepDream of a 512² image, 4 octaves × 10 steps at layer3, seconds.</summary>
+    public double Dream512Seconds { get; init; }
+    /// <summary>Resident memory growth over the render steps, percent of the resident memory after warm-up.</summary>
+    public double RssGrowthPercent { get; init; }
+    /// <summary>Render steps the memory growth was measured over.</summary>
+    public int RssSteps { get; init; }
+    /// <summary>Peak resident memory of the process after a tiled 4096² dream (tile 512), GiB; 0 when skipped.</summary>
+    public double TiledDream4096PeakGiB { get; init; }
+    /// <summary>Seconds the tiled 4096² dream took (1 octave × 2 steps), 0 when skipped.</summary>
+    public double TiledDream4096Seconds { get; init; }
+    /// <summary>libtorch intra-op threads.</summary>
+    public int Threads { get; init; }
+}
+
+/// <summary>Runs the benchmark figures on a model (ResNet-18 by default).</summary>
+public static class BenchmarkSuite
+{
+    /// <summary>Measures every figure; <paramref name="rssSteps"/> render steps for the memory check; the 4096² dream last (it sets the peak).</summary>
+    public static BenchmarkFigures Run(Model model, int rssSteps = 2000, bool tiledDream = true, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        var figures = new BenchmarkFigures { Threads = get_num_threads(), RssSteps = rssSteps };
+
+        log("forward and backward at 224x224");
+        double forward;
+        using (var image = rand(1, 3, 224, 224))
+        using (no_grad())
+            forward = Measure.MedianMilliseconds(() => { using var s = NewDisposeScope(); model.Run(image, "pool"); });
+        double flops = ConvFlops(model, 224) / 1e9;
+        figures = figures with
+        {
+            ForwardMs = forward,
+            ForwardBackwardMs = Measure.ForwardBackwardMilliseconds(model, "pool", 224),
+            ConvGigaFlops = flops,
+            ForwardGigaFlopsPerSecond = flops / (forward / 1000),
+        };
+
+        log("activation maximization steps/s");
+        var plan = ActivationMaxPlan(model);
+        plan.Steps(5).Run().Dispose();
+        var clock = Stopwatch.StartNew();
+        plan.Steps(60).Run().Dispose();
+        figures = figures with { ActivationMaxStepsPerSecond = 60 / clock.Elapsed.TotalSeconds };
+
+        log("DeepDream 512x512, 4 octaves x 10 steps");
+        using (var photo = rand(1, 3, 512, 512))
+        {
+            var dream = new DreamSettings(Objective.Layer("layer3"));
+            clock.Restart();
+            Dream.Run(model, photo, dream).Dispose();
+            figures = figures with { Dream512Seconds = clock.Elapsed.TotalSeconds };
+        }
+
+        log($"resident memory over {rssSteps} render steps");
+        plan.Steps(50).Run().Dispose();
+        GC.Collect();
+        long before = Measure.ResidentBytes();
+        plan.Steps(rssSteps).Run().Dispose();
+        GC.Collect();
+        long after = Measure.ResidentBytes();
+        figures = figures with { RssGrowthPercent = 100.0 * (after - before) / before };
+
+        if (tiledDream)
+        {
+            log("tiled DeepDream 4096x4096 (tile 512)");
+            using var big = rand(1, 3, 4096, 4096);
+            clock.Restart();
+            Dream.Run(model, big, new DreamSettings(Objective.Layer("layer3")) { Octaves = 1, StepsPerOctave = 2, Tile = 512 }).Dispose();
+            figures = figures with
+            {
+                TiledDream4096Seconds = clock.Elapsed.TotalSeconds,
+                TiledDream4096PeakGiB = Measure.PeakResidentBytes() / (double)(1L << 30),
+            };
+        }
+        return figures;
+    }
+
+    /// <summary>The loop the peer runs too: pixel parameters (sigmoid), jitter 8, Adam 0.05, channel 7 of layer3, 224².</summary>
+    public static RenderPlan ActivationMaxPlan(Model model) =>
+        Render.Plan(model, Objective.Channel("layer3", 7)).Size(224)
+            .WithParameterization((h, w, n, s) => new Pixel(h, w, n, PixelRange.Sigmoid, seed: s))
+            .WithTransforms(Transform.Jitter(8))
+            .WithPriors([])
+            .WithOptimizer(new Adam(0.05));
+
+    /// <summary>2 × multiply-adds of every convolution of an ONNX model for one image of the given size.</summary>
+    public static double ConvFlops(Model model, int size)
+    {
+        if (model is not OnnxModel onnx) return 0;
+        var shapes = model.Taps(size, size).ToDictionary(t => t.Name, t => t.Shape);
+        double total = 0;
+        foreach (var node in onnx.Nodes.Where(n => n.OpType == "Conv" && shapes.ContainsKey(n.Outputs[0])))
+        {
+            var output = shapes[node.Outputs[0]];
+            var weight = onnx.ConstantShape(node.Inputs[1]);
+            // weight [Cout, Cin/groups, kh, kw]: each output value costs Cin/groups·kh·kw multiply-adds.
+            total += 2.0 * output[1] * output[2] * output[3] * weight[1] * weight[2] * weight[3];
+        }
+        return total;
+    }
+}
