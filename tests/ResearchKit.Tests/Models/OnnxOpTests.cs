@@ -367,4 +367,21 @@ public class OnnxOpTests
         }));
         Check(g, x, x.Gather(indices, axis: 1) with { Shape = [-1, 2, H, W] });
     }
+
+    [Fact]
+    public void A_dense_layer_of_the_wrong_size_is_an_error_naming_the_node_not_a_crash()
+    {
+        var (g, x) = Image();
+        var features = Stem(x).GlobalAveragePool().Flatten();
+        g.Output(g.Node("Gemm", [features, g.Normal([4, 11], 1)], [2, 4], ("transB", 1L)));
+        var file = Path.Combine(Path.GetTempPath(), $"researchkit-{Guid.NewGuid():N}.onnx");
+        g.Save(file);
+        try
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => ResearchKit.Models.Onnx.OnnxModel.Load(file).Dispose());
+            Assert.Contains("Gemm node", error.Message);
+            Assert.Contains(",12] by [11,4]", error.Message);
+        }
+        finally { File.Delete(file); }
+    }
 }

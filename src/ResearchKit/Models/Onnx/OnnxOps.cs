@@ -36,7 +36,7 @@ public static class OnnxOps
         ["Reshape"] = Reshape,
         ["Transpose"] = (n, i) => [In(i, 0).permute(n.Ints("perm") ?? Enumerable.Range(0, (int)In(i, 0).dim()).Reverse().Select(d => (long)d).ToArray())],
         ["Gemm"] = Gemm,
-        ["MatMul"] = (_, i) => [matmul(In(i, 0), In(i, 1))],
+        ["MatMul"] = (_, i) => [MatMul(In(i, 0), In(i, 1))],
         ["Softmax"] = Softmax,
         ["Dropout"] = Dropout,
         ["Identity"] = (_, i) => [In(i, 0)],
@@ -194,8 +194,21 @@ public static class OnnxOps
     {
         var a = node.Int("transA", 0) != 0 ? In(i, 0).t() : In(i, 0);
         var b = node.Int("transB", 0) != 0 ? In(i, 1).t() : In(i, 1);
-        var y = matmul(a, b) * node.Float("alpha", 1f);
+        var y = MatMul(a, b) * node.Float("alpha", 1f);
         return Optional(i, 2) is { } c ? [y + c * node.Float("beta", 1f)] : [y];
+    }
+
+    // libtorch's matmul aborts the process on mismatched shapes (TorchSharp does not catch there), so check first.
+    static Tensor MatMul(Tensor a, Tensor b)
+    {
+        long[] sa = a.shape, sb = b.shape;
+        long inner = sb.Length == 1 ? sb[0] : sb[^2];
+        var batchA = sa.Length > 2 ? sa[..^2] : [];
+        var batchB = sb.Length > 2 ? sb[..^2] : [];
+        bool broadcastable = batchA.Reverse().Zip(batchB.Reverse()).All(p => p.First == p.Second || p.First == 1 || p.Second == 1);
+        if (sa.Length == 0 || sb.Length == 0 || sa[^1] != inner || !broadcastable)
+            throw new ArgumentException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
+        return matmul(a, b);
     }
 
     static Tensor[] Clip(OnnxNode node, IReadOnlyList<Tensor?> i)
