@@ -39,8 +39,11 @@ public sealed class OnnxModel : Model
         foreach (var input in _nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0))
             if (input != _inputName && !_constants.ContainsKey(input) && !_producer.ContainsKey(input))
                 throw new ModelLoadException($"{file}: value '{input}' is used but neither an input, an initializer nor a node output");
-        _taps = _nodes.Where(n => n.OpType is not ("Constant" or "Shape" or "Gather" or "Unsqueeze" or "Squeeze"))
-            .SelectMany(n => n.Outputs.Take(1)).Where(o => o.Length > 0).ToList();
+        // Taps are the values computed from the image; constants and shape arithmetic (what follows from Shape alone) are not.
+        var computed = new HashSet<string> { _inputName };
+        foreach (var node in _nodes.Where(n => n.OpType != "Shape" && n.Inputs.Any(computed.Contains)))
+            computed.UnionWith(node.Outputs.Where(o => o.Length > 0));
+        _taps = _nodes.SelectMany(n => n.Outputs.Take(1)).Where(computed.Contains).ToList();
         OutputTap = proto.Graph.Output.Count > 0 ? proto.Graph.Output[0].Name : _taps[^1];
         AddAlias("input", _inputName);
         AddAlias("output", OutputTap);
@@ -161,6 +164,9 @@ public sealed class OnnxModel : Model
             }
             for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
             {
+                // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
+                // value never frees another (or an initializer).
+                if (inputs.Any(t => ReferenceEquals(t, outputs[o]))) outputs[o] = outputs[o].alias();
                 values[node.Outputs[o]] = outputs[o];
                 if (taps.Contains(node.Outputs[o])) results[node.Outputs[o]] = outputs[o];
             }

@@ -36,18 +36,17 @@ public static class OnnxOps
         ["Reshape"] = Reshape,
         ["Transpose"] = (n, i) => [In(i, 0).permute(n.Ints("perm") ?? Enumerable.Range(0, (int)In(i, 0).dim()).Reverse().Select(d => (long)d).ToArray())],
         ["Gemm"] = Gemm,
-        ["MatMul"] = (_, i) => [matmul(In(i, 0), In(i, 1))],
-        ["Softmax"] = (n, i) => [In(i, 0).softmax(n.Int("axis", n.Opset >= 13 ? -1 : 1))],
-        ["Dropout"] = (_, i) => [In(i, 0)],
+        ["MatMul"] = (_, i) => [MatMul(In(i, 0), In(i, 1))],
+        ["Softmax"] = Softmax,
+        ["Dropout"] = Dropout,
         ["Identity"] = (_, i) => [In(i, 0)],
         ["Clip"] = Clip,
         ["Pad"] = Pad,
-        ["Constant"] = (n, _) => [OnnxTensors.ToTensor(n.TensorAttribute("value")
-            ?? throw new ModelLoadException($"{n} has no 'value' tensor"), n.Name, null)],
-        ["Shape"] = (_, i) => [tensor(In(i, 0).shape)],
-        ["Gather"] = (n, i) => [In(i, 0).index_select(n.Int("axis", 0), In(i, 1).flatten()).reshape(GatherShape(n, i))],
-        ["Unsqueeze"] = (n, i) => [Axes(n, i).Order().Aggregate(In(i, 0), (t, a) => t.unsqueeze(a))],
-        ["Squeeze"] = (n, i) => [Axes(n, i).OrderDescending().Aggregate(In(i, 0), (t, a) => t.squeeze(a))],
+        ["Constant"] = Constant,
+        ["Shape"] = Shape,
+        ["Gather"] = Gather,
+        ["Unsqueeze"] = Unsqueeze,
+        ["Squeeze"] = Squeeze,
     };
 
     /// <summary>Names of every supported operator.</summary>
@@ -199,8 +198,21 @@ public static class OnnxOps
     {
         var a = node.Int("transA", 0) != 0 ? In(i, 0).t() : In(i, 0);
         var b = node.Int("transB", 0) != 0 ? In(i, 1).t() : In(i, 1);
-        var y = matmul(a, b) * node.Float("alpha", 1f);
+        var y = MatMul(a, b) * node.Float("alpha", 1f);
         return Optional(i, 2) is { } c ? [y + c * node.Float("beta", 1f)] : [y];
+    }
+
+    // libtorch's matmul aborts the process on mismatched shapes (TorchSharp does not catch there), so check first.
+    static Tensor MatMul(Tensor a, Tensor b)
+    {
+        long[] sa = a.shape, sb = b.shape;
+        long inner = sb.Length == 1 ? sb[0] : sb[^2];
+        var batchA = sa.Length > 2 ? sa[..^2] : [];
+        var batchB = sb.Length > 2 ? sb[..^2] : [];
+        bool broadcastable = batchA.Reverse().Zip(batchB.Reverse()).All(p => p.First == p.Second || p.First == 1 || p.Second == 1);
+        if (sa.Length == 0 || sb.Length == 0 || sa[^1] != inner || !broadcastable)
+            throw new ArgumentException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
+        return matmul(a, b);
     }
 
     static Tensor[] Clip(OnnxNode node, IReadOnlyList<Tensor?> i)
@@ -218,11 +230,14 @@ public static class OnnxOps
         var x = In(i, 0);
         long[] pads = node.Opset >= 11 ? In(i, 1).data<long>().ToArray() : node.Ints("pads") ?? node.Ints("paddings")!;
         float value = node.Opset >= 11 ? Optional(i, 2)?.item<float>() ?? 0f : node.Float("value", 0f);
+        if (Optional(i, 3) is { } axes) pads = PadsOfAllAxes(pads, axes.data<long>().ToArray(), (int)x.dim());
         var mode = node.String("mode", "constant");
-        // Leading dimensions are never padded by the image models this kit imports; torch pads trailing dimensions.
+        // torch pads trailing dimensions: pad from the first padded one on (reflect and edge need at least the last
+        // two of a 4-D input, which torch treats as a batch of 2-D images).
         int n = pads.Length / 2;
         int first = Enumerable.Range(0, n).FirstOrDefault(d => pads[d] != 0 || pads[n + d] != 0, n);
         if (first == n) return [x];
+        if (mode != "constant") first = Math.Min(first, Math.Max(0, n - 2));
         var trailing = pads.Skip(first).Take(n - first).Concat(pads.Skip(n + first)).ToArray();
         var torchPads = TorchPads(trailing);
         return mode switch
@@ -234,14 +249,77 @@ public static class OnnxOps
         };
     }
 
-    static long[] GatherShape(OnnxNode node, IReadOnlyList<Tensor?> i)
+    // Opset 18's optional axes input: pads then name only the listed axes.
+    static long[] PadsOfAllAxes(long[] pads, long[] axes, int rank)
     {
-        var data = In(i, 0).shape;
-        long axis = node.Int("axis", 0);
-        if (axis < 0) axis += data.Length;
-        return [.. data.Take((int)axis), .. In(i, 1).shape, .. data.Skip((int)axis + 1)];
+        var all = new long[2 * rank];
+        for (int k = 0; k < axes.Length; k++)
+        {
+            long a = axes[k] < 0 ? axes[k] + rank : axes[k];
+            (all[a], all[rank + a]) = (pads[k], pads[axes.Length + k]);
+        }
+        return all;
     }
 
-    static long[] Axes(OnnxNode node, IReadOnlyList<Tensor?> i) =>
-        node.Ints("axes") ?? Optional(i, 1)?.data<long>().ToArray() ?? throw new ModelLoadException($"{node} has no axes");
+    // Before opset 13, softmax treats the input as 2-D: dimensions before the axis against all from it on.
+    static Tensor[] Softmax(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long axis = node.Int("axis", node.Opset >= 13 ? -1 : 1);
+        if (node.Opset >= 13) return [x.softmax(axis)];
+        if (axis < 0) axis += x.dim();
+        return [x.flatten(axis).softmax(-1).reshape(x.shape)];
+    }
+
+    // Inference is the identity; a requested mask is all true.
+    static Tensor[] Dropout(OnnxNode node, IReadOnlyList<Tensor?> i) => node.Outputs.Count > 1
+        ? [In(i, 0), ones_like(In(i, 0), dtype: @bool)]
+        : [In(i, 0)];
+
+    static Tensor[] Constant(OnnxNode node, IReadOnlyList<Tensor?> _)
+    {
+        if (node.TensorAttribute("value") is { } value) return [OnnxTensors.ToTensor(value, node.Name, null)];
+        if (node.Has("value_float")) return [tensor(node.Float("value_float", 0f))];
+        if (node.Floats("value_floats") is { } floats) return [tensor(floats)];
+        if (node.Has("value_int")) return [tensor(node.Int("value_int", 0))];
+        if (node.Ints("value_ints") is { } ints) return [tensor(ints)];
+        throw new UnsupportedOperatorException($"{node}: only value, value_float(s) and value_int(s) constants are supported");
+    }
+
+    static Tensor[] Shape(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var shape = In(i, 0).shape;
+        int Clamp(long k) => (int)Math.Clamp(k < 0 ? k + shape.Length : k, 0, shape.Length);
+        int start = Clamp(node.Int("start", 0)), end = Clamp(node.Int("end", shape.Length));
+        return [tensor(shape[start..Math.Max(start, end)])];
+    }
+
+    static Tensor[] Gather(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var (data, indices) = (In(i, 0), In(i, 1));
+        long axis = node.Int("axis", 0);
+        if (axis < 0) axis += data.dim();
+        var flat = indices.flatten();
+        flat = where(flat < 0, flat + data.shape[axis], flat);
+        return [data.index_select(axis, flat).reshape([.. data.shape.Take((int)axis), .. indices.shape, .. data.shape.Skip((int)axis + 1)])];
+    }
+
+    // Unsqueeze's axes count in the output's rank; Squeeze's in the input's. Without axes, Squeeze drops every size-1 dimension.
+    static Tensor[] Unsqueeze(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        var axes = Axes(node, i) ?? throw new ModelLoadException($"{node} has no axes");
+        long rank = x.dim() + axes.Length;
+        return [axes.Select(a => a < 0 ? a + rank : a).Order().Aggregate(x, (t, a) => t.unsqueeze(a))];
+    }
+
+    static Tensor[] Squeeze(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        var axes = Axes(node, i)?.Select(a => a < 0 ? a + x.dim() : a)
+            ?? Enumerable.Range(0, (int)x.dim()).Where(d => x.shape[d] == 1).Select(d => (long)d);
+        return [axes.OrderDescending().Aggregate(x, (t, a) => t.squeeze(a))];
+    }
+
+    static long[]? Axes(OnnxNode node, IReadOnlyList<Tensor?> i) => node.Ints("axes") ?? Optional(i, 1)?.data<long>().ToArray();
 }
