@@ -1,0 +1,91 @@
+using System.Text.Json;
+using ResearchKit.Imaging;
+
+namespace ResearchKit.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("rk-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Help_lists_the_commands()
+    {
+        var (code, output, _) = CliProcess.Run(_folder, "--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "layers", "activations", "visualize", "priors", "dream", "zoom", "layers-sheet", "gallery", "bench" })
+            Assert.Contains(command, output);
+    }
+
+    [Fact]
+    public void Layers_lists_the_blocks_with_their_shapes()
+    {
+        var (code, output, _) = CliProcess.Run(_folder, "layers", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        var layer3 = json.RootElement.GetProperty("taps").EnumerateArray()
+            .Single(t => t.GetProperty("aliases").EnumerateArray().Any(a => a.GetString() == "layer3"));
+        Assert.Equal([1, 256, 14, 14], layer3.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+    }
+
+    [Fact]
+    public void Activations_report_every_channel_and_a_visualization_drives_its_channel()
+    {
+        var photo = SampleImages.Path("chelsea");
+        var (code, output, error) = CliProcess.Run(_folder, "activations", photo, "--layer", "layer2", "--json");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal("layer2", json.RootElement.GetProperty("layer").GetString());
+        var channels = json.RootElement.GetProperty("channels").EnumerateArray().Select(c => c.GetDouble()).ToArray();
+        Assert.Equal(128, channels.Length);
+        Assert.All(channels, c => Assert.True(c >= 0, "layer2 follows a ReLU"));
+
+        var rendered = Path.Combine(_folder, "l2c5.png");
+        (code, _, error) = CliProcess.Run(_folder, "visualize", "--layer", "layer2", "--channel", "5", "--steps", "32", "--size", "96", "--out", rendered);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(Path.ChangeExtension(rendered, ".json")));
+        (code, output, _) = CliProcess.Run(_folder, "activations", rendered, "--layer", "layer2", "--json");
+        using var after = JsonDocument.Parse(output);
+        var renderedChannels = after.RootElement.GetProperty("channels").EnumerateArray().Select(c => c.GetDouble()).ToArray();
+        Assert.True(renderedChannels[5] > channels[5], $"channel 5: rendered {renderedChannels[5]} vs photo {channels[5]}");
+    }
+
+    [Theory]
+    [InlineData("no-such-image.jpg", "layer2", "no-such-image.jpg")]
+    [InlineData("CHELSEA", "layer9", "layer9")]
+    public void Bad_input_is_one_clear_line_and_a_non_zero_exit(string image, string layer, string named)
+    {
+        if (image == "CHELSEA") image = SampleImages.Path("chelsea");
+        var (code, output, error) = CliProcess.Run(_folder, "activations", image, "--layer", layer);
+        Assert.NotEqual(0, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(named, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public void A_bad_model_file_is_named_in_the_error()
+    {
+        var bogus = Path.Combine(_folder, "model.onnx");
+        File.WriteAllText(bogus, "not a model");
+        var (code, _, error) = CliProcess.Run(_folder, "layers", "--model", bogus);
+        Assert.Equal(1, code);
+        Assert.Contains("model.onnx", error);
+    }
+
+    [Fact]
+    public void Outputs_are_not_overwritten_without_force()
+    {
+        var output = Path.Combine(_folder, "v.png");
+        string[] args = ["visualize", "--layer", "layer1", "--channel", "0", "--steps", "2", "--size", "64", "--out", output];
+        Assert.Equal(0, CliProcess.Run(_folder, args).ExitCode);
+        var before = File.ReadAllBytes(output);
+        var (code, _, error) = CliProcess.Run(_folder, args);
+        Assert.Equal(1, code);
+        Assert.Contains("--force", error);
+        Assert.Equal(before, File.ReadAllBytes(output));
+        Assert.Equal(0, CliProcess.Run(_folder, [.. args, "--force"]).ExitCode);
+    }
+}
