@@ -8,5 +8,8 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     LayersCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
+    DreamCommand.Create(),
+    ZoomCommand.Create(),
+    LayersSheetCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -192,7 +192,50 @@ public sealed record ZoomFrame(int Index, string Path, Tensor Image);
 /// <param name="Resumed">Frames that were already there (this run continued after them).</param>
 /// <param name="Written">Frames this run wrote.</param>
 /// <param name="Stop">Why the run ended.</param>
-public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int Resumed, int Written, DreamStop Stop);
+public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int Resumed, int Written, DreamStop Stop)
+{
+    /// <summary>Assembles the frames into a looping GIF (see <see cref="FrameAnimation.SaveGif"/>) with a JSON sidecar
+    /// holding the folder's settings, the frame count and the rate.</summary>
+    /// <returns>The files written.</returns>
+    public IReadOnlyList<string> SaveGif(string path, double framesPerSecond = 10, bool overwrite = false)
+    {
+        RefuseSidecar(path, overwrite);
+        FrameAnimation.SaveGif(Frames, path, framesPerSecond, overwrite);
+        return WriteSidecar(path, framesPerSecond);
+    }
+
+    /// <summary>Encodes the frames as an MP4 with ffmpeg (see <see cref="FrameAnimation.SaveMp4"/>), with a JSON sidecar like <see cref="SaveGif"/>'s.</summary>
+    /// <returns>The files written.</returns>
+    public IReadOnlyList<string> SaveMp4(string path, double framesPerSecond = 10, bool overwrite = false)
+    {
+        RefuseSidecar(path, overwrite);
+        FrameAnimation.SaveMp4(Folder, path, framesPerSecond, overwrite);
+        return WriteSidecar(path, framesPerSecond);
+    }
+
+    string FolderSettings => Path.GetFullPath(Path.Combine(Folder, ZoomLoop.SettingsFile));
+
+    // An animation saved as zoom.gif inside its own folder shares the folder's settings file, which describes it already.
+    string? Sidecar(string path) => Path.GetFullPath(RenderResult.SidecarPath(path)) is var sidecar && sidecar != FolderSettings ? sidecar : null;
+
+    void RefuseSidecar(string path, bool overwrite)
+    {
+        if (!overwrite && Sidecar(path) is { } sidecar && File.Exists(sidecar)) throw new OutputExistsException(sidecar);
+    }
+
+    IReadOnlyList<string> WriteSidecar(string path, double framesPerSecond)
+    {
+        if (Sidecar(path) is not { } sidecar) return [path];
+        AtomicFile.WriteAllText(sidecar, JsonSerializer.Serialize(new JsonObject
+        {
+            ["frames"] = Frames.Count,
+            ["framesPerSecond"] = framesPerSecond,
+            ["folder"] = Path.GetFullPath(Folder),
+            ["zoom"] = JsonNode.Parse(File.ReadAllText(FolderSettings)),
+        }, DreamRecord.JsonOptions));
+        return [path, sidecar];
+    }
+}
 
 /// <summary>A zoom folder holds frames made with other settings; the message says which differ.</summary>
 public sealed class FrameFolderMismatchException(string message) : ArgumentException(message);
