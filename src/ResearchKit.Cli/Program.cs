@@ -9,6 +9,9 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
     PriorsCommand.Create(),
+    DreamCommand.Create(),
+    ZoomCommand.Create(),
+    LayersSheetCommand.Create(),
     GalleryCommand.Create(),
     BenchCommand.Create(),
 };

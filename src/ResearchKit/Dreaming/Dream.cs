@@ -74,7 +74,7 @@ public static class Dream
             ? DreamGradient.Tiled(model, settings.Objective, image, shiftY, shiftX, tile)
             : DreamGradient.Whole(model, settings.Objective, image, shiftY, shiftX);
         using var noGrad = no_grad();
-        double meanMagnitude = g.abs().mean().ToDouble();
+        double meanMagnitude = linalg.vector_norm(g, ord: 1).ToDouble() / g.numel();   // mean |g| without an image-sized temporary
         image.add_(g, alpha: settings.StepSize / (meanMagnitude + 1e-12));
         image.clamp_(0, 1);
     }
