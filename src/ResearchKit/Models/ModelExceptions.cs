@@ -17,3 +17,6 @@ public sealed class LabelFileException(string message, Exception? inner = null) 
 
 /// <summary>A class name or index the model does not have; the message lists near matches or the valid range.</summary>
 public sealed class UnknownClassException(string message) : ArgumentException(message);
+
+/// <summary>A file is not a usable PyTorch state dict, or does not fit the module; the message names the file and the mismatch.</summary>
+public sealed class StateDictException(string message, Exception? inner = null) : ModelLoadException(message, inner);
