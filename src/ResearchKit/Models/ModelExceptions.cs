@@ -11,3 +11,12 @@ public sealed class UnknownTapException(string message) : ArgumentException(mess
 
 /// <summary>A channel index outside a tap's channel range.</summary>
 public sealed class ChannelOutOfRangeException(string message) : ArgumentOutOfRangeException(null, message);
+
+/// <summary>A class-label file is missing, empty or malformed; the message names the file (and line).</summary>
+public sealed class LabelFileException(string message, Exception? inner = null) : ModelLoadException(message, inner);
+
+/// <summary>A class name or index the model does not have; the message lists near matches or the valid range.</summary>
+public sealed class UnknownClassException(string message) : ArgumentException(message);
+
+/// <summary>A file is not a usable PyTorch state dict, or does not fit the module; the message names the file and the mismatch.</summary>
+public sealed class StateDictException(string message, Exception? inner = null) : ModelLoadException(message, inner);

@@ -149,14 +149,12 @@ public sealed class OnnxGraphBuilder
     /// <summary>Writes the model to an ONNX file (atomically).</summary>
     public void Save(string path) => AtomicFile.WriteAllBytes(path, Build().ToByteArray());
 
-    internal double Gaussian()
+    double Gaussian()
     {
         // Box-Muller; 1 - NextDouble() is in (0, 1], so the logarithm is finite.
         double u = 1 - _random.NextDouble(), v = _random.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
     }
-
-    internal double NextUniform() => _random.NextDouble();
 
     string Fresh(string stem)
     {

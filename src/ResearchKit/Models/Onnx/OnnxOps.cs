@@ -206,11 +206,10 @@ public static class OnnxOps
     static Tensor MatMul(Tensor a, Tensor b)
     {
         long[] sa = a.shape, sb = b.shape;
-        long inner = sb.Length == 1 ? sb[0] : sb[^2];
         var batchA = sa.Length > 2 ? sa[..^2] : [];
         var batchB = sb.Length > 2 ? sb[..^2] : [];
         bool broadcastable = batchA.Reverse().Zip(batchB.Reverse()).All(p => p.First == p.Second || p.First == 1 || p.Second == 1);
-        if (sa.Length == 0 || sb.Length == 0 || sa[^1] != inner || !broadcastable)
+        if (sa.Length == 0 || sb.Length == 0 || sa[^1] != (sb.Length == 1 ? sb[0] : sb[^2]) || !broadcastable)
             throw new ArgumentException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
         return matmul(a, b);
     }
