@@ -70,7 +70,7 @@ public static class TorchRuntime
 
         foreach (var lib in LibTorchInLoadOrder)
             NativeLibrary.Load(Path.Combine(libTorchDir, lib));
-        DisableOneDnn(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
+        ChooseConvolutionKernels(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
 
         string libstdcxx = LoadedLibStdCxx();
         var provided = ElfFile.Read(libstdcxx).VersionDefinitions.ToHashSet(StringComparer.Ordinal);
@@ -171,11 +171,13 @@ public static class TorchRuntime
 
     // libtorch 2.10's oneDNN f32 convolutions (AVX2 and AVX-512 kernels) are wrong when the input channels are not a
     // multiple of the vector width (8 or 16), e.g. GoogLeNet's 24-channel inception_4b/5x5_reduce → 5x5. libtorch's
-    // own convolution kernels are exact, so oneDNN is switched off: at::globalContext().setUserEnabledMkldnn(false).
-    static unsafe void DisableOneDnn(IntPtr libTorchCpu)
+    // own convolution kernels are exact, so oneDNN is switched off. NNPACK is switched off too: it cannot initialize on
+    // this class of CPU, and without oneDNN libtorch would retry it, and print a warning, on every convolution.
+    static unsafe void ChooseConvolutionKernels(IntPtr libTorchCpu)
     {
         var context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at13globalContextEv"))();
         ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledMkldnnEb"))(context, 0);
+        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledNNPACKEb"))(context, 0);
     }
 }
 
