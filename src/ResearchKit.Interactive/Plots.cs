@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using Microsoft.AspNetCore.Html;
 using ResearchKit.IO;
 
 namespace ResearchKit.Interactive;
@@ -45,20 +43,20 @@ public static class Plots
         AtomicFile.WriteAllText(path, Page(title, charts));
 
     /// <summary>
-    /// The script that defines <c>window.Plotly</c> on a notebook page (about 3.6 MB). The kit's extension shows it
-    /// once, in the output of the cell that loads the kit; chart outputs carry only their data.
+    /// The script element that defines <c>window.Plotly</c> on a notebook page (about 3.6 MB). The kit's extension
+    /// shows it once, in the output of the cell that loads the kit; chart outputs carry only their data.
     /// </summary>
-    public static IHtmlContent PlotlyLoader() => new HtmlString(ChartsBridge.Shared.PlotlyLoaderHtml());
+    public static string PlotlyLoaderHtml() => ChartsBridge.Shared.PlotlyLoaderHtml();
 
     static ChartOutput Make(string title, string chart, params object?[] arguments) =>
         new(title, ChartsBridge.Shared.Chart(chart, arguments));
 }
 
 /// <summary>
-/// A chart ready to display: each time it is written as HTML it becomes a fresh <c>div</c> and <c>script</c> (so the
-/// same chart can be shown twice on one page) that draw with the page's plotly.js.
+/// A chart ready to display: each time it is formatted it becomes a fresh <c>div</c> and <c>script</c> (so the same
+/// chart can be shown twice on one page) that draw with the page's plotly.js.
 /// </summary>
-public sealed class ChartOutput : IHtmlContent
+public sealed class ChartOutput
 {
     internal ChartOutput(string title, object figure)
     {
@@ -77,9 +75,6 @@ public sealed class ChartOutput : IHtmlContent
 
     /// <summary>A new HTML fragment (div + script) for this chart.</summary>
     public string ToHtmlFragment(string? elementId = null) => ChartsBridge.Shared.Fragment(Figure, elementId);
-
-    /// <inheritdoc />
-    public void WriteTo(TextWriter writer, HtmlEncoder encoder) => writer.Write(ToHtmlFragment());
 
     /// <inheritdoc />
     public override string ToString() => Title;

@@ -1,0 +1,84 @@
+// Opens HTML files in headless Chromium with every network request refused, and fails unless each page loads with
+// no console error, no attempt to reach the network, every <img> decoded, and every ResearchKit chart drawn by plotly.js.
+//
+//   node check.mjs [--min-images N] [--min-charts N] FILE.html...
+//
+// The minimums apply to each file. Chromium is the system's (CHROMIUM, else /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const args = process.argv.slice(2);
+const minimum = { images: 0, charts: 0 };
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--min-images') minimum.images = Number(args[++i]);
+  else if (args[i] === '--min-charts') minimum.charts = Number(args[++i]);
+  else files.push(args[i]);
+}
+if (files.length === 0) {
+  console.error('usage: node check.mjs [--min-images N] [--min-charts N] FILE.html...');
+  process.exit(2);
+}
+
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(executablePath)) {
+  console.error(`Chromium not found at ${executablePath} (install Debian's chromium or set CHROMIUM)`);
+  process.exit(2);
+}
+
+const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+let failed = 0;
+try {
+  for (const file of files) {
+    const problems = await check(file);
+    if (problems.length) {
+      failed++;
+      console.error(`FAIL ${file}`);
+      for (const p of problems) console.error(`  - ${p}`);
+    }
+  }
+} finally {
+  await browser.close();
+}
+console.log(`${files.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
+
+async function check(file) {
+  const problems = [];
+  const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await page.route('**/*', route => {
+    const url = route.request().url();
+    if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+    problems.push(`network request: ${url}`);
+    return route.abort();
+  });
+  page.on('console', message => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
+  page.on('pageerror', error => problems.push(`script error: ${error.message}`));
+
+  await page.goto(pathToFileURL(resolve(file)).href, { waitUntil: 'load' });
+  // plotly draws synchronously in newPlot, but give queued draws and image decoding a moment.
+  await page.waitForTimeout(500);
+  const found = await page.evaluate(async () => {
+    const images = [...document.images];
+    await Promise.all(images.map(img => img.decode().catch(() => {})));
+    const charts = [...document.querySelectorAll('div.researchkit-chart')];
+    return {
+      images: images.length,
+      brokenImages: images.filter(img => !img.complete || img.naturalWidth === 0).map(img => img.alt || img.src.slice(0, 40)),
+      charts: charts.length,
+      undrawnCharts: charts.filter(div => !div.querySelector('svg.main-svg')).map(div => div.id),
+      plotly: typeof window.Plotly === 'object' ? window.Plotly.version : null,
+    };
+  });
+  await context.close();
+
+  for (const alt of found.brokenImages) problems.push(`image did not decode: ${alt}`);
+  for (const id of found.undrawnCharts) problems.push(`chart not drawn: #${id} (plotly.js ${found.plotly ?? 'missing'})`);
+  if (found.images < minimum.images) problems.push(`${found.images} images, expected at least ${minimum.images}`);
+  if (found.charts < minimum.charts) problems.push(`${found.charts} charts, expected at least ${minimum.charts}`);
+  console.log(`${file}: ${found.images} images, ${found.charts} charts, plotly.js ${found.plotly ?? 'absent'}`);
+  return problems;
+}
