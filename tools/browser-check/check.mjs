@@ -1,22 +1,27 @@
 // Opens HTML files in headless Chromium with every network request refused, and fails unless each page loads with
 // no console error, no attempt to reach the network, every <img> decoded, and every ResearchKit chart drawn by plotly.js.
 //
-//   node check.mjs [--min-images N] [--min-charts N] FILE.html...
+//   node check.mjs [--min-images N] [--min-charts N] [--late-plotly] FILE.html...
 //
-// The minimums apply to each file. Chromium is the system's (CHROMIUM, else /usr/bin/chromium).
+// The minimums apply to each file. --late-plotly also checks, for each file, a copy with ResearchKit's plotly.js
+// loader moved to the end of the body: charts that run before plotly.js must wait for it and then draw.
+// Chromium is the system's (CHROMIUM, else /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
 const minimum = { images: 0, charts: 0 };
 const files = [];
+let latePlotly = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--min-images') minimum.images = Number(args[++i]);
   else if (args[i] === '--min-charts') minimum.charts = Number(args[++i]);
+  else if (args[i] === '--late-plotly') latePlotly = true;
   else files.push(args[i]);
 }
+if (latePlotly) files.push(...files.map(withPlotlyLast));
 if (files.length === 0) {
   console.error('usage: node check.mjs [--min-images N] [--min-charts N] FILE.html...');
   process.exit(2);
@@ -44,6 +49,18 @@ try {
 }
 console.log(`${files.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
+
+function withPlotlyLast(file) {
+  const html = readFileSync(file, 'utf8');
+  const start = html.indexOf('<script type="text/javascript">\nif (!window.Plotly) {');
+  const end = html.indexOf('</script>', start) + '</script>'.length;
+  if (start < 0 || !html.includes('</body>')) throw new Error(`${file} has no ResearchKit plotly.js loader and body to move it to`);
+  const loader = html.slice(start, end);
+  const moved = (html.slice(0, start) + html.slice(end)).replace('</body>', () => loader + '\n</body>');
+  const copy = file.replace(/\.html$/, '') + '.late-plotly.html';
+  writeFileSync(copy, moved);
+  return copy;
+}
 
 async function check(file) {
   const problems = [];
