@@ -1,10 +1,10 @@
 // Opens HTML files in headless Chromium with every network request refused, and fails unless each page loads with
 // no console error, no attempt to reach the network, every <img> decoded, and every ResearchKit chart drawn by plotly.js.
 //
-//   node check.mjs [--min-images N] [--min-charts N] [--late-plotly] FILE.html...
+//   node check.mjs [--min-images N] [--min-charts N] [--late-plotly] FILE.html... [options FILE.html...]...
 //
-// The minimums apply to each file. --late-plotly also checks, for each file, a copy with ResearchKit's plotly.js
-// loader moved to the end of the body: charts that run before plotly.js must wait for it and then draw.
+// Options apply to the files after them. The minimums are per file. --late-plotly also checks a copy of each file with
+// ResearchKit's plotly.js loader moved to the end of the body: charts that run before plotly.js must wait and draw.
 // Chromium is the system's (CHROMIUM, else /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,16 +12,17 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
-const minimum = { images: 0, charts: 0 };
-const files = [];
-let latePlotly = false;
+const files = [];  // { path, images, charts }
+const options = { images: 0, charts: 0, latePlotly: false };
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--min-images') minimum.images = Number(args[++i]);
-  else if (args[i] === '--min-charts') minimum.charts = Number(args[++i]);
-  else if (args[i] === '--late-plotly') latePlotly = true;
-  else files.push(args[i]);
+  if (args[i] === '--min-images') options.images = Number(args[++i]);
+  else if (args[i] === '--min-charts') options.charts = Number(args[++i]);
+  else if (args[i] === '--late-plotly') options.latePlotly = true;
+  else {
+    files.push({ path: args[i], images: options.images, charts: options.charts });
+    if (options.latePlotly) files.push({ path: withPlotlyLast(args[i]), images: options.images, charts: options.charts });
+  }
 }
-if (latePlotly) files.push(...files.map(withPlotlyLast));
 if (files.length === 0) {
   console.error('usage: node check.mjs [--min-images N] [--min-charts N] FILE.html...');
   process.exit(2);
@@ -40,7 +41,7 @@ try {
     const problems = await check(file);
     if (problems.length) {
       failed++;
-      console.error(`FAIL ${file}`);
+      console.error(`FAIL ${file.path}`);
       for (const p of problems) console.error(`  - ${p}`);
     }
   }
@@ -62,7 +63,7 @@ function withPlotlyLast(file) {
   return copy;
 }
 
-async function check(file) {
+async function check({ path: file, images: minImages, charts: minCharts }) {
   const problems = [];
   const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
@@ -94,8 +95,8 @@ async function check(file) {
 
   for (const alt of found.brokenImages) problems.push(`image did not decode: ${alt}`);
   for (const id of found.undrawnCharts) problems.push(`chart not drawn: #${id} (plotly.js ${found.plotly ?? 'missing'})`);
-  if (found.images < minimum.images) problems.push(`${found.images} images, expected at least ${minimum.images}`);
-  if (found.charts < minimum.charts) problems.push(`${found.charts} charts, expected at least ${minimum.charts}`);
+  if (found.images < minImages) problems.push(`${found.images} images, expected at least ${minImages}`);
+  if (found.charts < minCharts) problems.push(`${found.charts} charts, expected at least ${minCharts}`);
   console.log(`${file}: ${found.images} images, ${found.charts} charts, plotly.js ${found.plotly ?? 'absent'}`);
   return problems;
 }

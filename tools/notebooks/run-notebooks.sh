@@ -76,10 +76,8 @@ for notebook in "${notebooks[@]}"; do
   page=$out/$(basename "${notebook%.ipynb}").html
   [ -f "$page" ] && pages+=("$page")
 done
+[ -f "$out/00-smoke-charts.html" ] && pages+=(--min-charts 3 --late-plotly "$out/00-smoke-charts.html")
 [ ${#pages[@]} -eq 0 ] || node tools/browser-check/check.mjs "${pages[@]}" || status=1
-if [ -f "$out/00-smoke-charts.html" ]; then
-  node tools/browser-check/check.mjs --min-charts 3 --late-plotly "$out/00-smoke-charts.html" || status=1
-fi
 
 step "done: $([ $status = 0 ] && echo passed || echo FAILED); outputs in ${out#$repo/}"
 exit $status
