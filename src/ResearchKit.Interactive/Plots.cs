@@ -11,28 +11,28 @@ public static class Plots
 {
     /// <summary>Objective terms over the optimization steps, one line per term.</summary>
     public static ChartOutput ObjectiveCurves(string title, IReadOnlyDictionary<string, double[]> seriesByTerm, int[] steps) =>
-        Make(title, nameof(ObjectiveCurves), title, seriesByTerm, steps);
+        Make(nameof(ObjectiveCurves), title, seriesByTerm, steps);
 
     /// <summary>Mean activation per channel of one layer; the <paramref name="topK"/> largest highlighted.</summary>
     public static ChartOutput ChannelBars(string layer, double[] meanPerChannel, int topK) =>
-        Make(layer, nameof(ChannelBars), layer, meanPerChannel, topK);
+        Make(nameof(ChannelBars), layer, meanPerChannel, topK);
 
     /// <summary>Radially averaged power spectra on log-log axes (element k: power at k cycles per image).</summary>
     public static ChartOutput RadialSpectra(IReadOnlyDictionary<string, double[]> spectrumByLabel) =>
-        Make("Radial power spectra", nameof(RadialSpectra), spectrumByLabel);
+        Make(nameof(RadialSpectra), spectrumByLabel);
 
     /// <summary>A heatmap of a matrix, row 0 at the top.</summary>
-    public static ChartOutput Heatmap(double[,] values, string title) => Make(title, nameof(Heatmap), values, title);
+    public static ChartOutput Heatmap(double[,] values, string title) => Make(nameof(Heatmap), values, title);
 
     /// <summary>Several series against one x axis.</summary>
     public static ChartOutput Lines(
         string title, double[] x, IReadOnlyDictionary<string, double[]> seriesByName,
         string xTitle = "x", string yTitle = "y", bool logX = false, bool logY = false) =>
-        Make(title, nameof(Lines), title, x, seriesByName, xTitle, yTitle, logX, logY);
+        Make(nameof(Lines), title, x, seriesByName, xTitle, yTitle, logX, logY);
 
     /// <summary>One bar per label.</summary>
     public static ChartOutput Bars(string title, string[] labels, double[] values, string valueTitle = "value") =>
-        Make(title, nameof(Bars), title, labels, values, valueTitle);
+        Make(nameof(Bars), title, labels, values, valueTitle);
 
     /// <summary>A standalone HTML page (plotly.js embedded, works offline) with the given charts one below another.</summary>
     public static string Page(string title, params ChartOutput[] charts) =>
@@ -48,8 +48,7 @@ public static class Plots
     /// </summary>
     public static string PlotlyLoaderHtml() => ChartsBridge.Shared.PlotlyLoaderHtml();
 
-    static ChartOutput Make(string title, string chart, params object?[] arguments) =>
-        new(title, ChartsBridge.Shared.Chart(chart, arguments));
+    static ChartOutput Make(string chart, params object?[] arguments) => new(ChartsBridge.Shared.Chart(chart, arguments));
 }
 
 /// <summary>
@@ -58,14 +57,10 @@ public static class Plots
 /// </summary>
 public sealed class ChartOutput
 {
-    internal ChartOutput(string title, object figure)
-    {
-        Title = title;
-        Figure = figure;
-    }
+    internal ChartOutput(object figure) => Figure = figure;
 
     /// <summary>The chart's title.</summary>
-    public string Title { get; }
+    public string Title => ChartsBridge.Shared.Title(Figure);
 
     /// <summary>The ResearchKit.Charts figure, an object of the isolated load context.</summary>
     internal object Figure { get; }

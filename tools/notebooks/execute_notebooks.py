@@ -46,6 +46,17 @@ def without_kernel_bootstrap(nb):
     return nb
 
 
+def failure_of(cell, error):
+    """What the failing cell said: the .NET kernel puts compiler errors on stderr and a terse error output."""
+    said = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            said += [line.strip() for line in output.get("text", "").splitlines() if " error " in line or line.startswith("error")]
+        elif output.get("output_type") == "error":
+            said.append(f"{output.get('ename')}: {output.get('evalue')}")
+    return "; ".join(said) or f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else ''}"
+
+
 def check_outputs(nb):
     problems = []
     page_has_plotly = any(PLOTLY_JS in html_of(o) for c in nb.cells for o in c.get("outputs", []))
@@ -75,12 +86,10 @@ def run(path, out, timeout, startup_timeout):
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        where = describe(current["index"], current["cell"]) if current else "before the first cell"
-        summary = str(error).strip().splitlines()
-        # CellExecutionError's text repeats the cell source; its last line names the exception.
-        problems.append(f"{where} failed: {type(error).__name__}: {summary[-1] if summary else ''}")
-        if isinstance(error, CellExecutionError):
-            sys.stderr.write(str(error) + "\n")
+        if not current:
+            problems.append(f"the kernel failed before the first cell: {type(error).__name__}: {error}")
+        else:
+            problems.append(f"{describe(current['index'], current['cell'])} failed: {failure_of(current['cell'], error)}")
     seconds = time.monotonic() - started
     if not problems:
         problems = check_outputs(nb)
