@@ -20,7 +20,7 @@ mkdir -p "$feed"
 # Older packs stay in the NuGet cache; the feed holds only the current one.
 rm -f "$feed"/ResearchKit.*.nupkg
 for project in src/ResearchKit src/ResearchKit.Interactive; do
-  dotnet pack "$repo/$project" -c Release -o "$feed" -p:Version="$version" -nologo -v:q -clp:NoSummary >&2
+  dotnet pack "$repo/$project" -c Release -o "$feed" -p:PackageVersion="$version" -nologo -v:q -clp:NoSummary >&2
 done
 
 # #i needs an absolute folder ("Invalid URI" otherwise).
