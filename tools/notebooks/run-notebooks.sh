@@ -21,6 +21,7 @@ out=$repo/artifacts/notebooks
 python=/usr/bin/python3   # Debian's, which has nbclient; a pyenv/venv python3 earlier on PATH does not
 started=$SECONDS
 export DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1 DOTNET_INTERACTIVE_SKIP_FIRST_TIME_EXPERIENCE=1
+export Logging__LogLevel__Default=Warning   # the kernel's web server logs every start and stop otherwise
 step() { echo "== $* ($((SECONDS - started)) s)"; }
 
 install_prerequisites() {
