@@ -17,8 +17,11 @@ feed=$kit/feed
 version=${RESEARCHKIT_KIT_VERSION:-0.1.0-local.$(date -u +%Y%m%d%H%M%S)}
 
 mkdir -p "$feed"
-# Older packs stay in the NuGet cache; the feed holds only the current one.
+# Only the current pack is kept, in the feed and in the NuGet cache (about 10 MB each).
 rm -f "$feed"/ResearchKit.*.nupkg
+for id in researchkit researchkit.interactive; do
+  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/$id"/*-local.*
+done
 for project in src/ResearchKit src/ResearchKit.Interactive; do
   dotnet pack "$repo/$project" -c Release -o "$feed" -p:PackageVersion="$version" -nologo -v:q -clp:NoSummary >&2
 done
