@@ -19,19 +19,19 @@ public static class ChartPage
     /// <summary>
     /// A page around any HTML body (for example chart fragments mixed with images); plotly.js is loaded in the head.
     /// </summary>
-    public static string Build(string title, string bodyHtml) => $"""
+    public static string Build(string title, string bodyHtml) => $$"""
         <!DOCTYPE html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{WebUtility.HtmlEncode(title)}</title>
-        <style>body {"{"} font-family: sans-serif; margin: 1.5em; {"}"} .researchkit-chart {"{"} max-width: 60em; {"}"}</style>
-        {PlotlyJs.LoaderHtml()}
+        <title>{{WebUtility.HtmlEncode(title)}}</title>
+        <style>body { font-family: sans-serif; margin: 1.5em; } .researchkit-chart { max-width: 60em; }</style>
+        {{PlotlyJs.LoaderHtml()}}
         </head>
         <body>
-        <h1>{WebUtility.HtmlEncode(title)}</h1>
-        {bodyHtml}
+        <h1>{{WebUtility.HtmlEncode(title)}}</h1>
+        {{bodyHtml}}
         </body>
         </html>
         """;

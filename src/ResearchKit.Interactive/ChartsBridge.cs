@@ -46,6 +46,8 @@ sealed class ChartsBridge
 
     public string Json(object figure) => (string)_figure.GetProperty("Json")!.GetValue(figure)!;
 
+    public string Title(object figure) => (string)_figure.GetProperty("Title")!.GetValue(figure)!;
+
     public string Page(string title, IReadOnlyList<object> figures)
     {
         var typed = Array.CreateInstance(_figure, figures.Count);

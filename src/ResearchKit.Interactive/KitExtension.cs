@@ -21,23 +21,28 @@ public static class KitExtension
     {
         TorchRuntime.EnsureLoaded();
         RegisterFormatters();
-        KernelInvocationContext.Current?.Display(Plots.PlotlyLoader(), HtmlFormatter.MimeType);
+        KernelInvocationContext.Current?.Display(new RawHtml(Plots.PlotlyLoaderHtml()), HtmlFormatter.MimeType);
     }
 
     /// <summary>
-    /// Image tensors display as pictures, other tensors as text; sequences of tap descriptions (types with Name, Shape
-    /// and Channels) as tables. Idempotent.
+    /// Image tensors display as pictures, other tensors as text; charts as charts; sequences of tap descriptions
+    /// (types with Name, Shape and Channels) as tables. Idempotent.
     /// </summary>
     public static void RegisterFormatters()
     {
         if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
-        Formatter.Register<Tensor>((tensor, context) =>
-        {
-            context.Writer.Write(TensorHtml(tensor));
-            return true;
-        }, HtmlFormatter.MimeType);
+        RegisterHtml<Tensor>(TensorHtml);
+        RegisterHtml<ChartOutput>(chart => chart.ToHtmlFragment());
+        RegisterHtml<RawHtml>(raw => raw.Html);
         Tables.RegisterTapLikeTypes(typeof(TorchRuntime).Assembly);
     }
+
+    static void RegisterHtml<T>(Func<T, string> html) =>
+        Formatter.Register<T>((value, context) =>
+        {
+            context.Writer.Write(html(value));
+            return true;
+        }, HtmlFormatter.MimeType);
 
     /// <summary>An image tensor as <c>img</c> elements; any other tensor as its text (values when it is small).</summary>
     public static string TensorHtml(Tensor tensor)
@@ -48,3 +53,9 @@ public static class KitExtension
         return $"<pre>{WebUtility.HtmlEncode(tensor.ToString(style))}</pre>";
     }
 }
+
+/// <summary>
+/// HTML written as it is. The kit's own outputs use it instead of ASP.NET's <c>HtmlString</c>, whose assembly version
+/// differs between this package and the kernel and would add a compiler warning to every cell.
+/// </summary>
+sealed record RawHtml(string Html);

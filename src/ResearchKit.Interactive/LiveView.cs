@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Html;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Formatting;
 using static TorchSharp.torch;
@@ -22,10 +21,11 @@ public sealed class LiveView
     LiveView(string title)
     {
         _title = title;
+        KitExtension.RegisterFormatters();
         var context = KernelInvocationContext.Current
             ?? throw new InvalidOperationException($"LiveView \"{title}\" needs a notebook kernel: start it from a cell.");
         // Displayed through the invocation context, whose DisplayedValue keeps the id that later updates refer to.
-        _display = context.Display(new HtmlString(Frame($"<div>{WebUtility.HtmlEncode(title)}: waiting for the first step…</div>")), HtmlFormatter.MimeType);
+        _display = context.Display(new RawHtml(Frame($"<div>{WebUtility.HtmlEncode(title)}: waiting for the first step…</div>")), HtmlFormatter.MimeType);
     }
 
     /// <summary>Shows an empty view in the current cell's output; call it from a notebook cell.</summary>
@@ -54,7 +54,7 @@ public sealed class LiveView
         html.Append("</div><div style=\"flex: 1; min-width: 320px; max-width: 640px;\">");
         var curve = Plots.ObjectiveCurves(_title, new Dictionary<string, double[]> { ["objective"] = _objective.ToArray() }, _steps.ToArray());
         html.Append(curve.ToHtmlFragment()).Append("</div></div>");
-        _display.Update(new HtmlString(Frame(html.ToString())));
+        _display.Update(new RawHtml(Frame(html.ToString())));
     }
 
     static string Frame(string inner) => $"<div class=\"researchkit-live\">{inner}</div>";

@@ -67,6 +67,14 @@ public class FormatterTests
         Assert.DoesNotContain("<img", html);
     }
 
+    [Fact]
+    public void A_chart_displays_as_a_div_and_a_script_that_draws_it()
+    {
+        string html = Formatter.ToDisplayString(Plots.Bars("bars", ["x"], [1]), HtmlFormatter.MimeType);
+        Assert.Matches("^<div id=\"rk-chart-[0-9a-f]{32}\" class=\"researchkit-chart\"", html);
+        Assert.Contains("window.Plotly.newPlot(", html);
+    }
+
     public sealed record FakeTap(string Name, long[] Shape, int Channels);
 
     [Fact]

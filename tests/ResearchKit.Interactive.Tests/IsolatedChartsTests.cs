@@ -61,7 +61,7 @@ public class IsolatedChartsTests
     [Fact]
     public void The_plotly_loader_and_pages_carry_plotly_js_and_reference_nothing_online()
     {
-        string loader = Plots.PlotlyLoader().ToString()!;
+        string loader = Plots.PlotlyLoaderHtml();
         Assert.Contains("plotly.js v2.28.0", loader);
         string page = Plots.Page("Two charts", Plots.Bars("a", ["x"], [1]), Plots.Bars("b", ["y"], [2]));
         Assert.Contains("plotly.js v2.28.0", page);
