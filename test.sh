@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Every test of the kit, as CI runs it: unit and reference tests (xunit, including the CLI end to end),
-# then the notebooks in the real Jupyter .NET kernel and the gallery in headless Chromium.
+# Every test of the kit, as CI runs it:
+#   1. unit, reference and end-to-end tests (xunit; the CLI runs as a real process),
+#   2. every notebook executed in the real Jupyter .NET kernel (installs Jupyter, the kernel and Chromium if missing),
+#   3. the gallery (quick settings) opened in headless Chromium with the network cut off.
+# Exits non-zero on any failure. Outputs (test results, executed notebooks, the gallery) go to artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
 mkdir -p artifacts
+started=$SECONDS
+step() { echo "== $* ($((SECONDS - started)) s)"; }
+
+step "build"
 dotnet build ResearchKit.sln -c Release -v minimal
-dotnet test ResearchKit.sln -c Release --no-build --logger "console;verbosity=minimal" \
-  --logger "trx;LogFileName=$PWD/artifacts/tests.trx"
+step "unit, reference and end-to-end tests"
+dotnet test ResearchKit.sln -c Release --no-build --logger "console;verbosity=minimal" --results-directory artifacts/tests --logger trx
+
+step "notebooks in the Jupyter .NET kernel"
+bash tools/notebooks/run-notebooks.sh
+
+step "gallery in headless Chromium"
+dotnet src/ResearchKit.Cli/bin/Release/net10.0/ResearchKit.Cli.dll gallery --quick --out artifacts/gallery --force
+node tools/browser-check/check.mjs --min-images 4 --min-charts 6 artifacts/gallery/index.html
+step "all tests passed"
