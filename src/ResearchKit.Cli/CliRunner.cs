@@ -33,17 +33,20 @@ static class CliRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {FirstLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("RESEARCHKIT_DEBUG") == "1") Console.Error.WriteLine(e);
             else Console.Error.WriteLine("(set RESEARCHKIT_DEBUG=1 for the stack trace)");
             return 2;
         }
     }
+
+    // libtorch appends its C++ stack trace to exception messages; the first line says what went wrong.
+    static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 
     static bool IsUserError(Exception e) => e is ModelLoadException or UnknownTapException or ChannelOutOfRangeException
         or ImageLoadException or OutputExistsException or TorchLoadException or ArgumentException or FileNotFoundException

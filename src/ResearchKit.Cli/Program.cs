@@ -12,6 +12,8 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     DreamCommand.Create(),
     ZoomCommand.Create(),
     LayersSheetCommand.Create(),
+    SaliencyCommand.Create(),
+    ExamplesCommand.Create(),
     GalleryCommand.Create(),
     BenchCommand.Create(),
 };
