@@ -11,6 +11,7 @@ static class VisualizeCommand
     public static readonly Option<string?> Layer = new("--layer") { Description = "Tap name or alias, e.g. layer3" };
     public static readonly Option<int?> Channel = new("--channel") { Description = "Channel to maximize (omit for the whole layer, DeepDream-style)" };
     public static readonly Option<string?> ClassOption = new("--class") { Description = "Class index or label (classifiers; needs a logits output)" };
+    public static readonly Option<string?> Like = new("--like") { Description = "Image whose pooled features to move towards (\"what makes this look like that photo\"; a class stand-in for models without a classifier)", HelpName = "IMAGE" };
     public static readonly Option<string?> ObjectiveText = new("--objective") { Description = "Objective shorthand instead of --layer/--channel, e.g. layer3:7" };
     public static readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: the prior preset's)" };
     public static readonly Option<int> Size = new("--size") { Description = "Image size in pixels (square)", DefaultValueFactory = _ => 224 };
@@ -23,7 +24,7 @@ static class VisualizeCommand
         var diversity = new Option<double>("--diversity") { Description = "Weight of the diversity term across the batch", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Output image (PNG); settings go to a .json beside it", Required = true };
         var command = new Command("visualize", "Render an image that maximizes a channel, a layer or a class, under a natural-image prior")
-            { Layer, Channel, ClassOption, ObjectiveText, prior, Steps, Size, batch, diversity, Seed, output };
+            { Layer, Channel, ClassOption, Like, ObjectiveText, prior, Steps, Size, batch, diversity, Seed, output };
         command.SetAction(parse =>
         {
             using var model = CommonOptions.LoadModel(parse);
@@ -53,6 +54,11 @@ static class VisualizeCommand
     {
         Objective objective;
         if (parse.GetValue(ObjectiveText) is { } text) objective = Objective.Parse(text);
+        else if (parse.GetValue(Like) is { } photoPath)
+        {
+            using var photo = Imaging.ImageIO.Load(photoPath, model.InputWidth, model.InputHeight);
+            objective = Objective.LikeImage(model, photo, parse.GetValue(Layer), Path.GetFileNameWithoutExtension(photoPath));
+        }
         else if (parse.GetValue(ClassOption) is { } label)
             objective = int.TryParse(label, out int index) ? Objective.ClassLogit(index) : Objective.ClassLogit(label);
         else if (parse.GetValue(Layer) is { } layer)
@@ -64,7 +70,7 @@ static class VisualizeCommand
             }
             else objective = Objective.Layer(layer);
         }
-        else throw new ArgumentException("say what to visualize: --layer (with --channel), --class or --objective");
+        else throw new ArgumentException("say what to visualize: --layer (with --channel), --class, --like or --objective");
         foreach (var tap in objective.Taps) model.ResolveTap(tap);
         return objective;
     }

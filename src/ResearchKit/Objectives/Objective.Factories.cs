@@ -58,6 +58,23 @@ public sealed partial class Objective
             return (dot * cosine.clamp_min(1e-3).pow(cosinePower)).flatten(1).mean([1]);
         });
 
+    /// <summary>
+    /// "What makes this look like that photo": the direction of <paramref name="image"/>'s mean activation at
+    /// <paramref name="layer"/> averaged over positions (by default the last <c>layerN</c> block, whose mean is the
+    /// pooled feature vector at any image size), as a <see cref="DirectionCosine"/> objective. On a feature extractor
+    /// without a classifier head this stands in for a class.
+    /// </summary>
+    public static Objective LikeImage(Models.Model model, Tensor image, string? layer = null, string name = "image")
+    {
+        layer ??= Enumerable.Range(1, 9).Select(i => $"layer{i}").LastOrDefault(model.Aliases.ContainsKey) ?? model.OutputTap;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
+        var features = model.Run(batch, layer);
+        var direction = (features.dim() > 2 ? features.flatten(2).mean([2]) : features).mean([0]);
+        return DirectionCosine(layer, direction.to_type(ScalarType.Float32).data<float>().ToArray(), name: $"like {name}");
+    }
+
     /// <summary>Pre-softmax score of a class (Simonyan et al. 2013). Needs a classifier (a <c>logits</c> tap).</summary>
     public static Objective ClassLogit(int index, int? batch = null) =>
         Term($"logit {index}", "logits", batch, ctx => ChannelSlice(ctx, "logits", index));
