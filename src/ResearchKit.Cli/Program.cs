@@ -12,6 +12,7 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     DreamCommand.Create(),
     ZoomCommand.Create(),
     LayersSheetCommand.Create(),
+    DiagnoseCommand.Create(),
     SaliencyCommand.Create(),
     ExamplesCommand.Create(),
     GalleryCommand.Create(),

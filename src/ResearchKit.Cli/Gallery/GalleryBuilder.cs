@@ -34,6 +34,7 @@ sealed partial class GalleryBuilder(Model model, GallerySettings settings, strin
         body.AppendLine(Section("dream", "DeepDream, block by block", LayerDream));
         body.AppendLine(Section("channels", "What the channels that fire respond to", ChannelGrid));
         body.AppendLine(Section("priors", "One unit under every prior", PriorsSideBySide));
+        body.AppendLine(Section("dumbbell", "The dumbbell diagnostic", Dumbbell));
         var page = Page($"ResearchKit gallery: {model.Name}", body.ToString());
         var index = Path.Combine(folder, "index.html");
         AtomicFile.WriteAllText(index, page);
