@@ -164,11 +164,9 @@ public static class LayerAtlas
             // A term is zero on the other batch items, so the logged batch mean is the channel's value over the batch size.
             var curve = result.History.Terms[objective.Terms[i].Term.Description].Select(v => v * group.Count).ToList();
             var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.Stop, activations[i], curve, result.Settings);
-            if (write(channel))
-            {
-                AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
-                AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, RenderResult.JsonOptions));
-            }
+            if (!write(channel)) continue;
+            AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
+            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, RenderResult.JsonOptions));
             results.Add((channel, sidecar));
         }
         return results;
