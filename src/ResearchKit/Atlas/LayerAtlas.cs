@@ -140,6 +140,7 @@ public static class LayerAtlas
         }
     }
 
+    /// <summary>Renders one batch and writes the channels <paramref name="write"/> picks; returns their sidecars.</summary>
     static IEnumerable<(int Channel, AtlasChannelSidecar Sidecar)> RenderGroup(Model model, AtlasSettings settings, IReadOnlyList<int> group,
         string folder, Func<int, bool> write, CancellationToken cancellation)
     {
