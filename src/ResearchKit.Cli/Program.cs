@@ -16,6 +16,7 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     SaliencyCommand.Create(),
     ExamplesCommand.Create(),
     GalleryCommand.Create(),
+    AtlasCommand.Create(),
     BenchCommand.Create(),
 };
 return CliRunner.Run(root, args);

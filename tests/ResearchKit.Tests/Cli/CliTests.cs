@@ -14,7 +14,7 @@ public sealed class CliTests : IDisposable
     {
         var (code, output, _) = CliProcess.Run(_folder, "--help");
         Assert.Equal(0, code);
-        foreach (var command in new[] { "layers", "activations", "visualize", "priors", "dream", "zoom", "layers-sheet", "gallery", "bench" })
+        foreach (var command in new[] { "layers", "activations", "visualize", "priors", "dream", "zoom", "layers-sheet", "gallery", "atlas", "bench" })
             Assert.Contains(command, output);
     }
 

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using ResearchKit.Atlas;
+using ResearchKit.Charts;
+using ResearchKit.Priors;
+using TorchSharp;
+
+namespace ResearchKit.Cli.Commands;
+
+/// <summary>
+/// <c>researchkit atlas --layer L --out atlas/</c>: one visualization per channel of a layer, sharded and resumable;
+/// <c>researchkit atlas merge atlas-*/ --out atlas/</c> joins the shards.
+/// </summary>
+static class AtlasCommand
+{
+    public static Command Create()
+    {
+        var channels = new Option<string?>("--channels") { Description = "Channels, e.g. 0-255 or 0,5,9-12 (default: every channel of the layer)" };
+        var prior = new Option<string>("--prior") { Description = $"Prior preset: {string.Join(", ", PriorPresets.All.Select(p => p.Name.ToLowerInvariant()))}", DefaultValueFactory = _ => "lucid" };
+        var size = new Option<int>("--size") { Description = "Image size in pixels (square)", DefaultValueFactory = _ => 224 };
+        var batch = new Option<int>("--batch") { Description = "Channels rendered at once", DefaultValueFactory = _ => 1 };
+        var images = new Option<string?>("--images") { Description = "Folder of photos for dataset examples and the activation they reach" };
+        var shard = new Option<string>("--shard") { Description = "Render part i of n (0-based), e.g. 3/8; auto/8 reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX", DefaultValueFactory = _ => "0/1" };
+        var device = new Option<string>("--device") { Description = "cpu (default) or cuda", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var output = new Option<string?>("--out") { Description = "Atlas folder (a finished channel there is kept: runs resume)" };
+        var command = new Command("atlas", "A layer atlas: one visualization per channel, sharded and resumable, on a browsable page")
+            { VisualizeCommand.Layer, channels, prior, VisualizeCommand.Steps, size, batch, VisualizeCommand.Seed, images, shard, device, output, Merge() };
+        command.SetAction(parse =>
+        {
+            CheckDevice(parse.GetValue(device)!);
+            var layer = parse.GetValue(VisualizeCommand.Layer) ?? throw new ArgumentException("give --layer, e.g. --layer layer3");
+            var folder = parse.GetValue(output) ?? throw new ArgumentException("give --out, the atlas folder");
+            var part = Shard.Parse(parse.GetValue(shard)!);
+            using var model = CommonOptions.LoadModel(parse);
+            var list = parse.GetValue(channels) is { } text
+                ? AtlasSettings.ParseChannels(text)
+                : [.. Enumerable.Range(0, model.Tap(layer).Channels)];
+            var settings = new AtlasSettings(layer, list, parse.GetValue(prior)!, parse.GetValue(VisualizeCommand.Steps), parse.GetValue(size),
+                parse.GetValue(VisualizeCommand.Seed), parse.GetValue(batch), parse.GetValue(images));
+            ProgressBar? bar = null;
+            var progress = new SyncProgress(p =>
+            {
+                bar ??= new ProgressBar($"atlas {layer} shard {part}", p.Total);
+                bar.Report(p.Done, $"channel {p.Channel} {(p.Skipped ? "kept" : $"{p.FinalActivation:0.##}")}");
+            });
+            var manifest = LayerAtlas.Render(model, settings, part, folder, progress, CliRunner.Cancellation.Token, PlotlyJs.LoaderHtml());
+            Summarize(manifest, folder);
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Merge()
+    {
+        var folders = new Argument<string[]>("folders") { Description = "Shard folders", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Merged atlas folder", Required = true };
+        var command = new Command("merge", "Merge atlas shard folders into one atlas (they must share their settings)") { folders, output };
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetValue(output)!;
+            var manifest = LayerAtlas.Merge(parse.GetValue(folders)!, folder, PlotlyJs.LoaderHtml());
+            Summarize(manifest, folder);
+            if (manifest.Missing.Count == 0) return 0;
+            Console.Error.WriteLine($"warning: channels {AtlasSettings.FormatChannels(manifest.Missing)} are in no shard; run the missing shards and merge again");
+            return 4;
+        });
+        return command;
+    }
+
+    static void CheckDevice(string device)
+    {
+        if (device != "cuda") return;
+        if (!torch.cuda.is_available())
+            throw new ArgumentException("--device cuda: TorchSharp finds no CUDA here (this build uses TorchSharp-cpu); run with --device cpu");
+        throw new ArgumentException("--device cuda: the renderer keeps its tensors on the CPU; CUDA rendering is not supported yet");
+    }
+
+    static void Summarize(AtlasManifest manifest, string folder)
+    {
+        bool photos = manifest.Channels.Any(c => c.DatasetMax is not null);
+        Console.WriteLine(photos ? "channel  activation  photo max  ratio" : "channel  activation");
+        foreach (var c in manifest.Channels)
+            Console.WriteLine(c.DatasetMax is { } max
+                ? $"{c.Channel,7}  {c.FinalActivation,10:0.###}  {max,9:0.###}  {(max != 0 ? $"{c.FinalActivation / max:0.##}x" : "-"),5}"
+                : $"{c.Channel,7}  {c.FinalActivation,10:0.###}");
+        Console.WriteLine($"{manifest.Channels.Count} channels of {manifest.Settings.Layer} (shards {string.Join(", ", manifest.Shards)}); open {Path.Combine(folder, "index.html")}");
+    }
+
+    sealed class SyncProgress(Action<AtlasProgress> report) : IProgress<AtlasProgress>
+    {
+        public void Report(AtlasProgress value) => report(value);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using ResearchKit.Priors;
+
+namespace ResearchKit.Atlas;
+
+/// <summary>
+/// What a layer atlas renders: one image per channel of <paramref name="Layer"/>. Defaults are Lucid's channel atlas
+/// (Olah, Mordvintsev &amp; Schubert 2017): the Lucid prior at 224 px.
+/// </summary>
+/// <param name="Layer">Tap name or alias.</param>
+/// <param name="Channels">The channels, ascending and distinct (see <see cref="ParseChannels"/>).</param>
+/// <param name="Preset">Prior preset name (see <see cref="PriorPresets.All"/>).</param>
+/// <param name="Steps">Optimizer steps; null for the preset's default.</param>
+/// <param name="Size">Image side in pixels.</param>
+/// <param name="Seed">Base seed; a batch's seed is this plus its first channel, so shards do not change the images.</param>
+/// <param name="Batch">Channels rendered at once: channels c with the same c / Batch share one render.</param>
+/// <param name="Images">Folder of photos for dataset examples; null for none.</param>
+public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, string Preset = "lucid", int? Steps = null,
+    int Size = 224, int Seed = 0, int Batch = 1, string? Images = null)
+{
+    /// <summary>The channel groups rendered together, keyed by <c>channel / Batch</c>, in channel order.</summary>
+    public IEnumerable<IReadOnlyList<int>> Groups() =>
+        Channels.GroupBy(c => c / Batch).Select(g => (IReadOnlyList<int>)[.. g]);
+
+    /// <summary>
+    /// The settings (other than <see cref="Images"/>, which does not change the renders) where this and
+    /// <paramref name="other"/> differ, as <c>name: this vs other</c>; empty when they render the same images.
+    /// </summary>
+    public IReadOnlyList<string> Differences(AtlasSettings other)
+    {
+        var differences = new List<string>();
+        void Compare<T>(string name, T a, T b)
+        {
+            if (!EqualityComparer<T>.Default.Equals(a, b)) differences.Add($"{name}: {a?.ToString() ?? "default"} vs {b?.ToString() ?? "default"}");
+        }
+        Compare("layer", Layer, other.Layer);
+        if (!Channels.SequenceEqual(other.Channels)) differences.Add($"channels: {FormatChannels(Channels)} vs {FormatChannels(other.Channels)}");
+        Compare("preset", Preset.ToLowerInvariant(), other.Preset.ToLowerInvariant());
+        Compare("steps", Steps, other.Steps);
+        Compare("size", Size, other.Size);
+        Compare("seed", Seed, other.Seed);
+        Compare("batch", Batch, other.Batch);
+        return differences;
+    }
+
+    /// <summary>Checks the values and returns the settings with the channels sorted and distinct.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names it and the valid range.</exception>
+    public AtlasSettings Validated()
+    {
+        if (Channels.Count == 0) throw new ArgumentException("an atlas needs at least one channel");
+        if (Channels.Any(c => c < 0)) throw new ArgumentException($"channels must be non-negative; got {FormatChannels(Channels)}");
+        if (Batch is < 1 or > 256) throw new ArgumentException($"batch must be in 1..256; got {Batch}");
+        if (Steps is < 1) throw new ArgumentException($"steps must be positive; got {Steps}");
+        if (Size is < 8 or > 2048) throw new ArgumentException($"size must be in 8..2048; got {Size}");
+        PriorPresets.Get(Preset);
+        return this with { Channels = [.. Channels.Distinct().Order()] };
+    }
+
+    /// <summary>Parses <c>0-255</c>, <c>7</c> or <c>0,5,9-12</c> into ascending distinct channels.</summary>
+    /// <exception cref="ArgumentException">The text is not a list of channels or inclusive ranges.</exception>
+    public static IReadOnlyList<int> ParseChannels(string text)
+    {
+        var channels = new SortedSet<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split('-', StringSplitOptions.TrimEntries);
+            if (ends.Length is < 1 or > 2 || !ends.All(e => int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                throw new ArgumentException($"channels '{text}': '{part}' is neither a channel nor a range like 0-255 (use e.g. 0,5,9-12)");
+            int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
+            if (to < from) throw new ArgumentException($"channels '{text}': range '{part}' runs backwards");
+            for (int c = from; c <= to; c++) channels.Add(c);
+        }
+        return [.. channels];
+    }
+
+    /// <summary>Writes channels compactly, e.g. <c>0-3,7</c>.</summary>
+    public static string FormatChannels(IEnumerable<int> channels)
+    {
+        var parts = new List<string>();
+        int? start = null, last = null;
+        foreach (var c in channels.Order().Append(int.MaxValue))
+        {
+            if (start is null) { start = last = c; continue; }
+            if (c == last + 1) { last = c; continue; }
+            parts.Add(start == last ? $"{start}" : $"{start}-{last}");
+            start = last = c;
+        }
+        return string.Join(",", parts);
+    }
+}

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using ResearchKit.Imaging;
+using ResearchKit.IO;
+using ResearchKit.Models;
+using ResearchKit.Objectives;
+using ResearchKit.Rendering;
+using SixLabors.ImageSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Atlas;
+
+/// <summary>Progress of an atlas: <paramref name="Done"/> of <paramref name="Total"/> channels of the shard are on disk.</summary>
+/// <param name="Channel">The channel just finished.</param>
+/// <param name="FinalActivation">Its activation.</param>
+/// <param name="Skipped">It was already on disk from an earlier run.</param>
+public sealed record AtlasProgress(int Done, int Total, int Channel, double FinalActivation, bool Skipped);
+
+/// <summary>
+/// A layer atlas: one feature visualization per channel of a layer, on a browsable page. Runs split into shards
+/// (<see cref="Shard"/>) and resume: every channel's files are written atomically as soon as its batch finishes.
+/// </summary>
+public static class LayerAtlas
+{
+    /// <summary>Dataset examples kept per channel.</summary>
+    public const int ExamplesPerChannel = 4;
+
+    static readonly string[] PhotoExtensions = [".jpg", ".jpeg", ".png", ".webp"];
+
+    /// <summary><c>channel-0007.png</c>.</summary>
+    public static string ImageName(int channel) => $"channel-{channel:D4}.png";
+
+    /// <summary><c>channel-0007.json</c>.</summary>
+    public static string SidecarName(int channel) => $"channel-{channel:D4}.json";
+
+    /// <summary>
+    /// Renders the channels of <paramref name="shard"/> into <paramref name="folder"/>, skipping channels whose image
+    /// and sidecar are already there and match the settings, then writes <c>manifest.json</c> and <c>index.html</c>.
+    /// A batch's seed is the base seed plus its first channel, so sharded and unsharded runs write the same bytes.
+    /// </summary>
+    /// <param name="plotlyScript">A <c>script</c> element defining <c>window.Plotly</c> for the page's curves
+    /// (e.g. ResearchKit.Charts' <c>PlotlyJs.LoaderHtml()</c>); without it the page lists the final values only.</param>
+    /// <exception cref="OperationCanceledException">Cancelled; finished channels stay on disk.</exception>
+    public static AtlasManifest Render(Model model, AtlasSettings settings, Shard shard, string folder,
+        IProgress<AtlasProgress>? progress = null, CancellationToken cancellation = default, string? plotlyScript = null)
+    {
+        settings = settings.Validated();
+        model.CheckChannel(settings.Layer, settings.Channels[^1]);
+        Directory.CreateDirectory(folder);
+        var groups = settings.Groups().Where(g => shard.Owns(g[0], settings.Batch)).ToList();
+        int total = groups.Sum(g => g.Count), done = 0;
+        var sidecars = new Dictionary<int, AtlasChannelSidecar>();
+
+        foreach (var group in groups)
+        {
+            var existing = group.ToDictionary(c => c, c => Completed(folder, model.Name, settings, c));
+            foreach (var (channel, sidecar) in existing.Where(e => e.Value is not null))
+            {
+                sidecars[channel] = sidecar!;
+                progress?.Report(new AtlasProgress(++done, total, channel, sidecar!.FinalActivation, Skipped: true));
+            }
+            if (existing.Values.All(s => s is not null)) continue;
+
+            // The whole batch renders again so that the missing channels get exactly the bytes they would have had.
+            foreach (var (channel, sidecar) in RenderGroup(model, settings, group, folder, c => existing[c] is null, cancellation))
+            {
+                sidecars[channel] = sidecar;
+                progress?.Report(new AtlasProgress(++done, total, channel, sidecar.FinalActivation, Skipped: false));
+            }
+        }
+
+        var owned = groups.SelectMany(g => g).Order().ToList();
+        var examples = settings.Images is { } images ? FindExamples(model, settings, owned, images, folder, cancellation) : [];
+        var manifest = new AtlasManifest(model.Name, settings, [shard.ToString()], [.. owned.Select(c => Entry(c, sidecars[c], examples))]);
+        Publish(manifest, folder, plotlyScript);
+        return manifest;
+    }
+
+    /// <summary>
+    /// Merges the shard folders into <paramref name="output"/>: copies every channel's files and writes one manifest
+    /// and page. A channel held by several folders is taken from the first.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A folder is not an atlas, or the folders were rendered with different
+    /// settings or models; the message names the folders and what differs.</exception>
+    public static AtlasManifest Merge(IEnumerable<string> folders, string output, string? plotlyScript = null)
+    {
+        var parts = folders.Select(f => (Folder: f, Manifest: AtlasManifest.Read(f))).ToList();
+        if (parts.Count == 0) throw new ArgumentException("merge needs at least one atlas folder");
+        var (firstFolder, first) = parts[0];
+        foreach (var (folder, manifest) in parts.Skip(1))
+        {
+            var differences = first.Settings.Differences(manifest.Settings);
+            if (manifest.Model != first.Model) differences = [$"model: {first.Model} vs {manifest.Model}", .. differences];
+            if (differences.Count > 0)
+                throw new InvalidDataException($"cannot merge {firstFolder} and {folder}: they were rendered with different settings ({string.Join("; ", differences)})");
+        }
+        Directory.CreateDirectory(output);
+        var channels = new SortedDictionary<int, AtlasChannel>();
+        foreach (var (folder, manifest) in parts)
+            foreach (var entry in manifest.Channels.Where(e => !channels.ContainsKey(e.Channel)))
+            {
+                foreach (var file in entry.Files)
+                {
+                    string source = Path.Combine(folder, file), target = Path.Combine(output, file);
+                    if (Path.GetFullPath(source) != Path.GetFullPath(target)) AtomicFile.WriteAllBytes(target, File.ReadAllBytes(source));
+                }
+                channels[entry.Channel] = entry;
+            }
+        var shards = parts.SelectMany(p => p.Manifest.Shards).Distinct().Order().ToList();
+        var merged = new AtlasManifest(first.Model, first.Settings, shards, [.. channels.Values]);
+        Publish(merged, output, plotlyScript);
+        return merged;
+    }
+
+    static void Publish(AtlasManifest manifest, string folder, string? plotlyScript)
+    {
+        manifest.Write(folder);
+        var curves = manifest.Channels.ToDictionary(c => c.Channel,
+            c => AtlasChannelSidecar.TryRead(Path.Combine(folder, c.Sidecar))?.ObjectiveCurve ?? []);
+        AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), AtlasPage.Build(manifest, curves, plotlyScript));
+    }
+
+    static AtlasChannel Entry(int channel, AtlasChannelSidecar sidecar, IReadOnlyDictionary<int, (double Max, List<AtlasExample> Top)> examples) =>
+        examples.TryGetValue(channel, out var found)
+            ? new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, found.Max, found.Top)
+            : new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, null, []);
+
+    /// <summary>The channel's sidecar if its image and sidecar are on disk, readable and from these settings.</summary>
+    static AtlasChannelSidecar? Completed(string folder, string model, AtlasSettings settings, int channel)
+    {
+        var sidecar = AtlasChannelSidecar.TryRead(Path.Combine(folder, SidecarName(channel)));
+        if (sidecar is null || sidecar.Channel != channel || sidecar.Model != model || sidecar.Settings.Differences(settings).Count > 0) return null;
+        try
+        {
+            var info = Image.Identify(Path.Combine(folder, ImageName(channel)));
+            return info is not null && info.Width == settings.Size && info.Height == settings.Size ? sidecar : null;
+        }
+        catch (Exception e) when (e is IOException or UnknownImageFormatException or InvalidImageContentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Renders one batch and writes the channels <paramref name="write"/> picks; returns their sidecars.</summary>
+    static IEnumerable<(int Channel, AtlasChannelSidecar Sidecar)> RenderGroup(Model model, AtlasSettings settings, IReadOnlyList<int> group,
+        string folder, Func<int, bool> write, CancellationToken cancellation)
+    {
+        var objective = group.Select((c, i) => Objective.Channel(settings.Layer, c, batch: i)).Aggregate((a, b) => a + b);
+        int seed = settings.Seed + group[0];
+        var plan = Rendering.Render.Plan(model, objective).WithPreset(settings.Preset).Size(settings.Size).Batch(group.Count).Seed(seed);
+        if (settings.Steps is { } steps) plan = plan.Steps(steps);
+        using var result = plan.Run(cancellation);
+        if (result.Stop == RenderStop.Cancelled) throw new OperationCanceledException(cancellation);
+
+        double[] activations;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var map = model.Run(result.Images, settings.Layer);
+            activations = [.. group.Select((c, i) => (double)map[i, c].mean().item<float>())];
+        }
+        var results = new List<(int, AtlasChannelSidecar)>();
+        for (int i = 0; i < group.Count; i++)
+        {
+            int channel = group[i];
+            // A term is zero on the other batch items, so the logged batch mean is the channel's value over the batch size.
+            var curve = result.History.Terms[objective.Terms[i].Term.Description].Select(v => v * group.Count).ToList();
+            var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.Stop, activations[i], curve, result.Settings);
+            if (!write(channel)) continue;
+            AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
+            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, RenderResult.JsonOptions));
+            results.Add((channel, sidecar));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// One pass over the photos: per channel, the largest mean activation and the photos with the highest ones, each cut
+    /// to the region around its strongest position (as <see cref="Attribution.DatasetExamples"/> does).
+    /// </summary>
+    static Dictionary<int, (double Max, List<AtlasExample> Top)> FindExamples(Model model, AtlasSettings settings, IReadOnlyList<int> channels,
+        string images, string folder, CancellationToken cancellation)
+    {
+        if (!Directory.Exists(images)) throw new DirectoryNotFoundException($"{images}: image folder not found");
+        var files = Directory.EnumerateFiles(images).Where(f => PhotoExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order().ToList();
+        if (files.Count == 0) throw new FileNotFoundException($"{images}: no images (.jpg, .png, .webp) in the folder");
+        var candidates = channels.ToDictionary(c => c, _ => new List<(string File, double Activation, int Row, int Column, long H, long W)>());
+        foreach (var file in files)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var map = model.Run(ImageIO.Load(file, model.InputWidth, model.InputHeight), settings.Layer)[0];
+            long h = map.shape[^2], w = map.shape[^1];
+            var means = map.flatten(1).mean([1]).data<float>().ToArray();
+            var best = map.flatten(1).argmax(1).data<long>().ToArray();
+            foreach (var c in channels)
+                candidates[c].Add((file, means[c], (int)(best[c] / w), (int)(best[c] % w), h, w));
+        }
+        var found = new Dictionary<int, (double, List<AtlasExample>)>();
+        foreach (var c in channels)
+        {
+            var top = candidates[c].OrderByDescending(x => x.Activation).Take(ExamplesPerChannel).ToList();
+            var examples = new List<AtlasExample>();
+            for (int k = 0; k < top.Count; k++)
+            {
+                var (file, activation, row, column, h, w) = top[k];
+                using var scope = NewDisposeScope();
+                var photo = ImageIO.Load(file, model.InputWidth, model.InputHeight);
+                double cellH = (double)model.InputHeight / h, cellW = (double)model.InputWidth / w;
+                int y0 = (int)Math.Max(0, (row - 0.5) * cellH), x0 = (int)Math.Max(0, (column - 0.5) * cellW);
+                int y1 = (int)Math.Min(model.InputHeight, (row + 1.5) * cellH), x1 = (int)Math.Min(model.InputWidth, (column + 1.5) * cellW);
+                string name = $"channel-{c:D4}-example-{k}.png";
+                AtomicFile.WriteAllBytes(Path.Combine(folder, name), ImageIO.EncodePng(photo[.., .., y0..y1, x0..x1]));
+                examples.Add(new AtlasExample(Path.GetFileName(file), activation, name));
+            }
+            found[c] = (top[0].Activation, examples);
+        }
+        return found;
+    }
+}
