@@ -93,8 +93,9 @@ public sealed partial class Objective
         });
 
     /// <summary>
-    /// Style diversity across the batch (Olah et al. 2017): minus the mean cosine similarity of each item's Gram
-    /// matrix at <paramref name="layer"/> to the other items'. Add it with a weight to a batch render.
+    /// Style similarity across the batch, Lucid's diversity term (Olah et al. 2017): per item, the cosine similarity of
+    /// its Gram matrix at <paramref name="layer"/> to the other items', summed and divided by the batch size. Subtract it
+    /// with a weight from a batch render's objective (<c>Channel(..) - w * Diversity(..)</c>) to make the images differ.
     /// </summary>
     public static Objective Diversity(string layer) =>
         From(new ObjectiveTerm($"diversity {layer}", [layer], ctx =>
@@ -107,7 +108,7 @@ public sealed partial class Objective
             var unit = F.normalize(gram.flatten(1), p: 2, dim: 1);
             var cosine = matmul(unit, unit.t());                             // [N,N]
             var others = cosine.sum(1) - cosine.diagonal();
-            return -others / n;
+            return others / n;
         }));
 
     /// <summary>Mean squared distance of the pixels from <paramref name="center"/>: a penalty (subtract it).</summary>

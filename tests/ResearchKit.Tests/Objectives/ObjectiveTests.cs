@@ -107,13 +107,29 @@ public class ObjectiveTests
     }
 
     [Fact]
-    public void Diversity_of_identical_items_is_minus_the_share_of_others()
+    public void Diversity_of_identical_items_is_the_share_of_others()
     {
         using var scope = NewDisposeScope();
         using var model = TinyModels.Smooth();
         var image = TinyModels.Image(4, batch: 1).expand(4, -1, -1, -1);
         var values = Values(Objective.Diversity("a"), model, image);
-        Assert.True(allclose(values, full(4, -3.0 / 4, dtype: float64)));
+        Assert.True(allclose(values, full(4, 3.0 / 4, dtype: float64)));
+    }
+
+    [Fact]
+    public void Subtracting_diversity_pushes_items_apart()
+    {
+        // Objectives are maximized: one ascent step on -Diversity must make two items' Gram matrices less alike.
+        using var scope = NewDisposeScope();
+        using var model = TinyModels.Smooth();
+        var objective = -1.0 * Objective.Diversity("a");
+        var image = cat([TinyModels.Image(2, batch: 1), TinyModels.Image(3, batch: 1)]).requires_grad_();
+        var before = Values(objective, model, image);
+        before.sum().backward();
+        using var noGrad = no_grad();
+        var stepped = image + 1e-2 * image.grad! / image.grad!.abs().max();
+        Assert.True(Values(objective, model, stepped).sum().item<double>() > before.sum().item<double>());
+        Assert.True(Objective.Diversity("a").Measure(model, stepped).Average() < Objective.Diversity("a").Measure(model, image.detach()).Average());
     }
 
     [Fact]
