@@ -32,7 +32,7 @@ static class CommonOptions
     public static Model LoadModel(ParseResult parse)
     {
         var model = ModelZoo.Load(parse.GetValue(Model), parse.GetValue(Normalize));
-        if (parse.GetValue(Labels) is { } labels) model.Labels = ClassLabelFile.Read(labels);
+        if (parse.GetValue(Labels) is { } labels) model.Labels = ClassLabels.Load(labels);
         return model;
     }
 }

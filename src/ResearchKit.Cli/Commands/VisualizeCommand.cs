@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Models;
 using ResearchKit.Objectives;
 using ResearchKit.Priors;
 using ResearchKit.Rendering;
@@ -60,7 +61,7 @@ static class VisualizeCommand
             objective = Objective.LikeImage(model, photo, parse.GetValue(Layer), Path.GetFileNameWithoutExtension(photoPath));
         }
         else if (parse.GetValue(ClassOption) is { } label)
-            objective = int.TryParse(label, out int index) ? Objective.ClassLogit(index) : Objective.ClassLogit(label);
+            objective = Objective.ClassLogit(ClassLabels.Resolve(model, label));
         else if (parse.GetValue(Layer) is { } layer)
         {
             if (parse.GetValue(Channel) is { } channel)
