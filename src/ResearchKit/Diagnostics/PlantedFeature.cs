@@ -30,14 +30,34 @@ public static class PlantedFeature
         using var noGrad = no_grad();
         CheckImages(images);
         var membership = SkinMembership(images);
-        var strokes = StrokeKernels(Math.Min(images.shape[2], images.shape[3]));
-        int pad = (int)strokes.shape[2] / 2;
-        // Erosion: a stroke centred here lies (mostly) in skin. Dilation: pixels some such stroke covers.
-        var fill = F.conv2d(membership, strokes, padding: [pad, pad]);
-        var fits = (fill > StrokeFill).to(float32);
-        var footprint = (strokes > 0).to(float32);
-        var covered = F.conv2d(fits, footprint, padding: [pad, pad], groups: Orientations).amax([1], keepdim: true) > 0.5;
+        long size = Math.Min(images.shape[2], images.shape[3]);
+        // A stroke is a digital line of 2·reach+1 pixels thickened by a width×width square.
+        int reach = (int)Math.Max(2, Math.Round(0.085 * size));
+        int width = 2 * (int)(0.025 * size) + 1;
+        var lines = Enumerable.Range(0, Orientations).Select(o => Line(Math.PI * o / Orientations, reach)).ToList();
+
+        // Erosion: the mean membership over a stroke centred at each pixel; a stroke fits where it is mostly skin.
+        var thick = F.avg_pool2d(membership, width, stride: 1, padding: width / 2, count_include_pad: true);
+        var fits = lines.Select(line => AlongLine(thick, line, reach, (a, b) => a + b) / line.Count > StrokeFill).ToList();
+        // Dilation: the pixels that some fitting stroke covers.
+        var centres = stack(fits.Select((f, o) => AlongLine(f.to(float32), lines[o], reach, maximum)).ToArray()).amax([0]);
+        var covered = F.max_pool2d(centres, width, stride: 1, padding: width / 2);
         return (membership * covered).flatten(1).mean([1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The distinct pixel offsets (dy, dx) of a line through the origin at <paramref name="angle"/>.</summary>
+    static List<(int Dy, int Dx)> Line(double angle, int reach) =>
+        Enumerable.Range(-reach, 2 * reach + 1)
+            .Select(t => ((int)Math.Round(t * Math.Sin(angle)), (int)Math.Round(t * Math.Cos(angle))))
+            .Distinct().ToList();
+
+    /// <summary>Combines <paramref name="map"/> shifted by every offset of <paramref name="line"/> (zero outside the image).</summary>
+    static Tensor AlongLine(Tensor map, List<(int Dy, int Dx)> line, int reach, Func<Tensor, Tensor, Tensor> combine)
+    {
+        long height = map.shape[2], width = map.shape[3];
+        var padded = F.pad(map, [reach, reach, reach, reach]);
+        return line.Select(d => padded[.., .., (reach + d.Dy)..(reach + d.Dy + (int)height), (reach + d.Dx)..(reach + d.Dx + (int)width)])
+            .Aggregate(combine);
     }
 
     /// <summary>
@@ -61,21 +81,6 @@ public static class PlantedFeature
             * Above(saturation, 0.3, 40)
             * Above(r, 0.3, 30);
         return membership.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Line kernels [8,1,k,k], each summing to 1: strokes about 5 % of the image wide and 17 % long.</summary>
-    static Tensor StrokeKernels(long imageSize)
-    {
-        int half = (int)Math.Max(2, Math.Round(0.085 * imageSize));
-        double halfWidth = Math.Max(0.5, 0.025 * imageSize);
-        int k = 2 * half + 1;
-        var offsets = arange(-half, half + 1, dtype: float32);
-        var (ys, xs) = (offsets.reshape(1, k, 1), offsets.reshape(1, 1, k));
-        var angles = arange(Orientations, dtype: float32).reshape(Orientations, 1, 1) * (float)(Math.PI / Orientations);
-        var along = xs * cos(angles) + ys * sin(angles);
-        var across = -xs * sin(angles) + ys * cos(angles);
-        var inside = (halfWidth + 0.5 - across.abs()).clamp(0, 1) * (half + 0.5 - along.abs()).clamp(0, 1);
-        return (inside / inside.sum([1, 2], keepdim: true)).unsqueeze(1);
     }
 
     static void CheckImages(Tensor images)
