@@ -9,8 +9,8 @@ namespace ResearchKit.Diagnostics;
 /// <para>
 /// Built to be meaningful on optimized images (class visualizations) as well as on clean drawings: the colour test
 /// runs on a lightly blurred copy so pixel noise does not count, and a skin-coloured pixel only counts when a stroke
-/// as wide and about a third as long as a forearm, at one of eight orientations, fits through it inside skin-coloured
-/// territory (a morphological opening with line elements). Isolated speckles and thin skin-tinted lines, common in
+/// (about 5 % of the image wide — half a drawn forearm — and 17 % long), at one of eight orientations, fits through it
+/// inside skin-coloured territory: a morphological opening with line elements. Isolated speckles and thin skin-tinted lines, common in
 /// visualizations, therefore score nothing; arms, fists and broad skin-coloured patches do.
 /// </para>
 /// </summary>
