@@ -42,7 +42,7 @@ public class SyntheticShapesTests
     [InlineData(0.0)]
     public void Dumbbells_carry_the_arm_at_the_requested_rate_and_other_classes_never(double probability)
     {
-        const int n = 400;
+        const int n = 300;
         var shapes = new SyntheticShapes(32, seed: 11);
         using var dumbbells = shapes.Class(SyntheticShapes.Dumbbell, n, probability);
         double rate = dumbbells.HasFeature.Count(h => h) / (double)n;
@@ -53,7 +53,7 @@ public class SyntheticShapesTests
         using var scores = PlantedFeature.Score(dumbbells.Images);
         var detected = scores.data<float>().ToArray().Select(s => s > 0.01f).ToArray();
         int agree = detected.Zip(dumbbells.HasFeature).Count(p => p.First == p.Second);
-        Assert.True(agree >= n - 4, $"probe and masks agree on {agree} of {n} images");
+        Assert.True(agree >= n - 3, $"probe and masks agree on {agree} of {n} images");
 
         using var rings = shapes.Class(1, 50, probability);
         Assert.DoesNotContain(true, rings.HasFeature);
