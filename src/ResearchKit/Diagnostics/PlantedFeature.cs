@@ -5,12 +5,14 @@ using F = TorchSharp.torch.nn.functional;
 namespace ResearchKit.Diagnostics;
 
 /// <summary>
-/// Measures how much arm-like content an image holds: skin-coloured pixels that belong to arm-sized strokes.
+/// Measures how much arm-like content an image holds: skin-coloured pixels (see <see cref="SkinMembership"/>) that
+/// belong to arm-sized strokes.
 /// <para>
-/// Built to be meaningful on optimized images (class visualizations) as well as on clean drawings: the colour test
-/// runs on a lightly blurred copy so pixel noise does not count, and a skin-coloured pixel only counts when a stroke
-/// (about 5 % of the image wide — half a drawn forearm — and 17 % long), at one of eight orientations, fits through it
-/// inside skin-coloured territory: a morphological opening with line elements. Isolated speckles and thin skin-tinted lines, common in
+/// Built to be meaningful on optimized images (class visualizations) as well as on clean drawings. The colour test
+/// runs on a lightly blurred copy, so pixel noise does not count, and accepts the exaggerated reds and oranges that
+/// visualizations make of skin. A skin-coloured pixel only counts when a stroke about 5 % of the image wide (half a
+/// drawn forearm) and 17 % long, at one of eight orientations, fits through it inside skin-coloured territory: a
+/// morphological opening with line elements. Isolated speckles and thin skin-tinted lines, common in
 /// visualizations, therefore score nothing; arms, fists and broad skin-coloured patches do.
 /// </para>
 /// </summary>
@@ -61,10 +63,11 @@ public static class PlantedFeature
     }
 
     /// <summary>
-    /// Soft membership in [0,1] of each pixel in the skin-tone range ([N,1,H,W]): red the largest channel and blue the
-    /// smallest, hue about 8–45°, saturation at least 0.3, red at least 0.3. Saturation has no upper limit because
-    /// visualizations exaggerate the colours a network responds to (skin becomes vivid orange). Computed on a copy
-    /// blurred with σ = 0.6 pixels.
+    /// Soft membership in [0,1] of each pixel in the planted feature's colour family ([N,1,H,W]): red the largest
+    /// channel, hue about −10° to 45° (red through orange, where the drawn skin tones lie at 14–30°), saturation at
+    /// least 0.3 and red at least 0.3. Visualizations exaggerate the colour a network responds to — skin becomes vivid
+    /// orange or pure red — so neither saturation nor the red end of the hue range is cut off; no object or background
+    /// of <see cref="SyntheticShapes"/> has these colours. Computed on a copy blurred with σ = 0.6 pixels.
     /// </summary>
     public static Tensor SkinMembership(Tensor images)
     {
@@ -72,12 +75,12 @@ public static class PlantedFeature
         using var scope = NewDisposeScope();
         var smooth = Priors.ImageFilters.GaussianBlur(images.detach(), 0.6);
         var (r, g, b) = (smooth[.., 0..1], smooth[.., 1..2], smooth[.., 2..3]);
-        var chroma = r - b;
-        var hue = (g - b) / chroma.clamp_min(1e-3);          // (hue in degrees) / 60 when red ≥ green ≥ blue
+        var chroma = r - minimum(g, b);
+        var hue = (g - b) / chroma.clamp_min(1e-3);          // HSV hue in degrees / 60 where red is the largest channel
         var saturation = chroma / r.clamp_min(1e-3);
         Tensor Above(Tensor t, double edge, double sharpness) => sigmoid((t - edge) * sharpness);
-        var membership = Above(chroma, 0.02, 200)
-            * Above(hue, 0.13, 40) * Above(-hue, -0.75, 40)
+        var membership = Above(r - maximum(g, b), 0.01, 200)
+            * Above(hue, -0.17, 40) * Above(-hue, -0.75, 40)
             * Above(saturation, 0.3, 40)
             * Above(r, 0.3, 30);
         return membership.MoveToOuterDisposeScope();

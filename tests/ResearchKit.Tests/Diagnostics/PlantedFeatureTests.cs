@@ -8,8 +8,11 @@ namespace ResearchKit.Tests.Diagnostics;
 public class PlantedFeatureTests
 {
     static readonly float[] Skin = [0.85f, 0.62f, 0.48f];     // hue 23°, saturation 0.44
-    static readonly float[] VividOrange = [1f, 0.45f, 0.05f]; // what visualizations make of skin
+    static readonly float[] VividOrange = [1f, 0.45f, 0.05f]; // what visualizations make of skin ...
+    static readonly float[] PureRed = [0.95f, 0.05f, 0.08f];  // ... or this
     static readonly float[] Green = [0.3f, 0.8f, 0.35f];
+    static readonly float[] Magenta = [0.9f, 0.2f, 0.6f];     // hue -34°
+    static readonly float[] PalePink = [0.85f, 0.7f, 0.72f];  // saturation 0.18
 
     static Tensor Grey(int size = 64) => full([1, 3, size, size], 0.5f);
 
@@ -35,15 +38,16 @@ public class PlantedFeatureTests
         // 16x16 of 64x64 = 1/16 of the image. Strokes fit everywhere inside; the blur widens the border by about half a pixel.
         var patch = Paint(Grey(), Skin, Square(64, 20, 20, 16));
         Assert.InRange(Score(patch), 0.0625 * 0.9, 0.0625 * 1.1);
-        var vivid = Paint(Grey(), VividOrange, Square(64, 20, 20, 16));
-        Assert.InRange(Score(vivid), 0.0625 * 0.9, 0.0625 * 1.1);
+        foreach (var exaggerated in new[] { VividOrange, PureRed })
+            Assert.InRange(Score(Paint(Grey(), exaggerated, Square(64, 20, 20, 16))), 0.0625 * 0.9, 0.0625 * 1.1);
     }
 
     [Fact]
     public void Other_colours_speckle_and_thin_lines_score_nothing()
     {
         using var scope = NewDisposeScope();
-        Assert.Equal(0f, Score(Paint(Grey(), Green, Square(64, 20, 20, 16))));
+        foreach (var other in new[] { Green, Magenta, PalePink })
+            Assert.Equal(0f, Score(Paint(Grey(), other, Square(64, 20, 20, 16))));
         Assert.Equal(0f, Score(Grey()));
         // Skin-coloured speckle over 10 % of the pixels: lots of skin, but no arm-sized stroke anywhere.
         var speckle = rand([1, 1, 64, 64], generator: new TorchSharp.torch.Generator(1)).lt(0.1).to(float32);
