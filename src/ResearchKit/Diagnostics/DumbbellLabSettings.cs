@@ -63,8 +63,8 @@ public sealed record DumbbellLabSettings(
     }
 
     /// <summary>The settings that determine the trained weights (a saved model is reused only when these match).</summary>
-    internal string TrainingKey =>
-        $"seed {Seed}, planted {PlantedProbability:R}, {TrainImagesPerClass}/class, {Epochs} epochs, {ImageSize}px, batch {BatchSize}, lr {LearningRate:R}, width {Width}";
+    internal string TrainingKey => FormattableString.Invariant(
+        $"seed {Seed}, planted {PlantedProbability:R}, {TrainImagesPerClass}/class, {Epochs} epochs, {ImageSize}px, batch {BatchSize}, lr {LearningRate:R}, width {Width}");
 }
 
 /// <summary>Where the lab is: a stage, the fraction of the whole run done, and the epoch report while training.</summary>

@@ -82,9 +82,8 @@ public sealed record DumbbellReport : IDisposable
     public bool ReliesOnPlantedFeature => VisualizationShowsFeature && PredictionsDependOnFeature;
 
     /// <summary>The rule behind <see cref="ReliesOnPlantedFeature"/>, in words, with the thresholds used.</summary>
-    public string Rule =>
-        $"relies on the planted feature when the dumbbell visualization's planted-feature score exceeds every other class's by at least " +
-        $"{Settings.MinimumScoreMargin:0.###} AND removing the arm lowers accuracy on the same dumbbells by at least {Settings.MinimumAccuracyDrop:0.###}";
+    public string Rule => FormattableString.Invariant(
+        $"relies on the planted feature when the dumbbell visualization's planted-feature score exceeds every other class's by at least {Settings.MinimumScoreMargin:0.###} AND removing the arm lowers accuracy on the same dumbbells by at least {Settings.MinimumAccuracyDrop:0.###}");
 
     /// <summary>
     /// Writes <c>visualizations.png</c> (captioned with each class's score), one <c>visualization-&lt;class&gt;.png</c>
@@ -100,11 +99,11 @@ public sealed record DumbbellReport : IDisposable
         int cell = Math.Max(128, (int)Visualizations.shape[3]);
 
         var sheet = ContactSheet.Create(columns: ClassNames.Count).CellSize(cell, cell)
-            .Title($"class visualizations (planted p={Settings.PlantedProbability:0.##}, seed {Settings.Seed})");
+            .Title(FormattableString.Invariant($"class visualizations (planted p={Settings.PlantedProbability:0.##}, seed {Settings.Seed})"));
         for (int c = 0; c < ClassNames.Count; c++)
         {
             using var image = Visualizations[c..(c + 1)];
-            sheet.Add(image, $"{ClassNames[c]} {PlantedFeatureScores[ClassNames[c]]:0.000}");
+            sheet.Add(image, FormattableString.Invariant($"{ClassNames[c]} {PlantedFeatureScores[ClassNames[c]]:0.000}"));
             ImageIO.Save(image, Target($"visualization-{ClassNames[c]}.png"));
         }
         sheet.Save(Target("visualizations.png"));

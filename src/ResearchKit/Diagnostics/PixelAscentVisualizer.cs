@@ -29,9 +29,8 @@ public sealed class PixelAscentVisualizer(PixelAscentSettings? settings = null) 
     public PixelAscentSettings Settings { get; } = settings ?? new PixelAscentSettings();
 
     /// <inheritdoc/>
-    public string Description =>
-        $"pixel-space ascent on the class logit: {Settings.Steps} Adam steps (lr {Settings.LearningRate}), jitter {Settings.Jitter:0.###}, " +
-        $"TV weight {Settings.TotalVariationWeight}, blur σ {Settings.BlurSigma} every {Settings.BlurEvery} steps";
+    public string Description => FormattableString.Invariant(
+        $"pixel-space ascent on the class logit: {Settings.Steps} Adam steps (lr {Settings.LearningRate}), jitter {Settings.Jitter:0.###}, TV weight {Settings.TotalVariationWeight}, blur σ {Settings.BlurSigma} every {Settings.BlurEvery} steps");
 
     /// <inheritdoc/>
     public Tensor Visualize(Model model, int classIndex, int seed, CancellationToken cancellationToken = default)

@@ -8,9 +8,9 @@ namespace ResearchKit.Diagnostics;
 /// Procedural images of simple shapes — dumbbell, ring, cross, triangle, star — at random positions, sizes,
 /// rotations and colours on textured, noisy backgrounds, drawn with tensors (no fonts, no downloads).
 /// <para>
-/// Dumbbells can carry a planted context feature: a skin-coloured forearm whose fist grips the bar, as the
-/// dumbbells in Mordvintsev et al.'s Inceptionism (2015) photos came with the arm lifting them. A classifier trained
-/// where the arm nearly always accompanies the dumbbell may learn the arm as part of "dumbbell".
+/// Dumbbells can carry a planted context feature: a skin-coloured forearm whose fist grips the bar. Mordvintsev et
+/// al.'s Inceptionism (2015) visualizations of "dumbbell" came with such an arm, learned from photos in which an arm
+/// lifts the dumbbell; a classifier trained where the arm nearly always accompanies the dumbbell may do the same.
 /// </para>
 /// Every set is drawn from its own random stream derived from <see cref="Seed"/>, so a set depends only on the seed
 /// and its arguments, not on which sets were drawn before: the same seed gives identical bytes.
