@@ -45,7 +45,7 @@ static class CliRunner
         }
     }
 
-    static bool IsUserError(Exception e) => e is ModelLoadException or UnknownTapException or ChannelOutOfRangeException
+    static bool IsUserError(Exception e) => e is ModelLoadException or ModelRunException or UnknownTapException or ChannelOutOfRangeException
         or ImageLoadException or OutputExistsException or TorchLoadException or ArgumentException or FileNotFoundException
         or InvalidDataException or DirectoryNotFoundException;
 }

@@ -70,7 +70,7 @@ public static class TorchRuntime
 
         foreach (var lib in LibTorchInLoadOrder)
             NativeLibrary.Load(Path.Combine(libTorchDir, lib));
-        DisableOneDnn(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
+        DisableOneDnnAndNnpack(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
 
         string libstdcxx = LoadedLibStdCxx();
         var provided = ElfFile.Read(libstdcxx).VersionDefinitions.ToHashSet(StringComparer.Ordinal);
@@ -172,10 +172,13 @@ public static class TorchRuntime
     // libtorch 2.10's oneDNN f32 convolutions (AVX2 and AVX-512 kernels) are wrong when the input channels are not a
     // multiple of the vector width (8 or 16), e.g. GoogLeNet's 24-channel inception_4b/5x5_reduce → 5x5. libtorch's
     // own convolution kernels are exact, so oneDNN is switched off: at::globalContext().setUserEnabledMkldnn(false).
-    static unsafe void DisableOneDnn(IntPtr libTorchCpu)
+    // Convolutions then reach NNPACK, which on CPUs it does not support prints "Could not initialize NNPACK" to stderr
+    // on every call (burying a CLI's one-line errors); it is switched off too, so results match on every CPU.
+    static unsafe void DisableOneDnnAndNnpack(IntPtr libTorchCpu)
     {
         var context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at13globalContextEv"))();
         ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledMkldnnEb"))(context, 0);
+        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledNNPACKEb"))(context, 0);
     }
 }
 
