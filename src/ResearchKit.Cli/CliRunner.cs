@@ -33,7 +33,8 @@ static class CliRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // One line, even where .NET adds one (ArgumentOutOfRangeException's "Actual value was ...").
+            Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
             return 1;
         }
         catch (Exception e)

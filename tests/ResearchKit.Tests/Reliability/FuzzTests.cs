@@ -15,6 +15,8 @@ namespace ResearchKit.Tests.Reliability;
 public sealed class FuzzTests : IDisposable
 {
     const int Iterations = 300;
+    // Graph mutations mostly fail inside libtorch, whose errors carry a symbolized C++ stack trace: slower, so fewer.
+    const int GraphIterations = 200;
     readonly Scratch _scratch = new();
 
     public void Dispose() => _scratch.Dispose();
@@ -48,7 +50,8 @@ public sealed class FuzzTests : IDisposable
     public void Onnx_models_with_mutated_attributes_shapes_and_wiring_load_or_raise_a_model_load_exception()
     {
         var valid = FuzzModel().Build();
-        Fuzz(".onnx", 14, random => MutateGraph(valid, random).ToByteArray(), path => OnnxModel.Load(path).Dispose(), typeof(ModelLoadException));
+        Fuzz(".onnx", 14, random => MutateGraph(valid, random).ToByteArray(), path => OnnxModel.Load(path).Dispose(), typeof(ModelLoadException),
+            GraphIterations);
     }
 
     /// <summary>A small graph with many kinds of operator and attribute, so that most bytes are structure rather than weights.</summary>
@@ -62,13 +65,13 @@ public sealed class FuzzTests : IDisposable
         return g.Output(features.Gemm(3).Softmax());
     }
 
-    void Fuzz(string extension, int seed, Func<Random, byte[]> mutate, Action<string> load, Type expected)
+    void Fuzz(string extension, int seed, Func<Random, byte[]> mutate, Action<string> load, Type expected, int iterations = Iterations)
     {
         var random = new Random(seed);
         var unexpected = new List<string>();
         int loaded = 0;
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < Iterations; i++)
+        for (int i = 0; i < iterations; i++)
         {
             string path = _scratch.Write($"fuzz{extension}", mutate(random));
             try
@@ -87,8 +90,9 @@ public sealed class FuzzTests : IDisposable
         }
         Assert.True(unexpected.Count == 0, $"{unexpected.Count} unexpected exception(s):\n{string.Join("\n", unexpected.Take(20))}");
         // Some mutations must survive (flips in pixel or weight data) and some must be caught, or the fuzzer tests nothing.
-        Assert.InRange(loaded, 1, Iterations - 1);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"{Iterations} loads took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.InRange(loaded, 1, iterations - 1);
+        // Generous for a loaded machine: catches a mutation that makes loading hang, not a slow runner.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{iterations} loads took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     static readonly long[] Interesting = [0, 1, -1, 2, 3, 7, 16, 255, 1L << 16, 1L << 31, -(1L << 31), 1L << 40, long.MaxValue, long.MinValue];
