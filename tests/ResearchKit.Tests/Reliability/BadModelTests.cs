@@ -31,6 +31,35 @@ public sealed class BadModelTests : IDisposable
     }
 
     [Fact]
+    public void External_data_inside_the_folder_loads_even_through_a_link_that_stays_inside()
+    {
+        using var inline = OnnxModel.Load(TinyNet.Save(_scratch.File("inline.onnx")));
+        using var input = TorchSharp.torch.rand(1, 3, 32, 32);
+        using var expected = inline.Forward(input);
+
+        _scratch.Write("models/model.onnx", BadModels.External(_scratch, "weights.bin", "models/weights.bin"));
+        using (var external = OnnxModel.Load(_scratch.File("models/model.onnx")))
+        using (var output = external.Forward(input))
+            Assert.True(output.eq(expected).all().item<bool>());
+
+        File.Move(_scratch.File("models/weights.bin"), _scratch.File("models/data.bin"));
+        File.CreateSymbolicLink(_scratch.File("models/weights.bin"), "data.bin");
+        using (var linked = OnnxModel.Load(_scratch.File("models/model.onnx")))
+        using (var output = linked.Forward(input))
+            Assert.True(output.eq(expected).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_loop_of_links_is_an_error_not_a_hang()
+    {
+        _scratch.Write("models/model.onnx", BadModels.External(_scratch, "weights.bin", null));
+        File.CreateSymbolicLink(_scratch.File("models/weights.bin"), "other.bin");
+        File.CreateSymbolicLink(_scratch.File("models/other.bin"), "weights.bin");
+        var error = Assert.Throws<ModelLoadException>(() => OnnxModel.Load(_scratch.File("models/model.onnx")));
+        Assert.Contains("refers to external data 'weights.bin', whose path cannot be resolved", error.Message);
+    }
+
+    [Fact]
     public void The_tiny_network_itself_loads_with_its_aliases()
     {
         using var model = OnnxModel.Load(TinyNet.Save(_scratch.File("tiny.onnx")));

@@ -20,6 +20,8 @@ static class BadModels
         { "absurd initializer dims", "declares an absurd size [4294967296,4294967296]" },
         { "data length mismatch", "declares shape [8,3,3,4] (288 values) but holds 216" },
         { "external data outside its folder", "refers to external data '../secret.bin' outside the model's folder; refusing to read it" },
+        { "external data at an absolute path", "refers to external data '/etc/hostname' outside the model's folder; refusing to read it" },
+        { "external data through a link out of its folder", "refers to external data 'weights.bin' outside the model's folder; refusing to read it" },
         { "missing external file", "refers to external data 'weights.bin', which does not exist" },
         { "external offset not a number", "external data 'weights.bin' has offset 'twelve'" },
         { "value never produced", "value 'ghost' is used but neither an input, an initializer nor a node output" },
@@ -45,6 +47,8 @@ static class BadModels
             "absurd initializer dims" => Edit(p => { var w = FirstWeight(p); w.Dims.Clear(); w.Dims.Add([1L << 32, 1L << 32]); w.RawData = ByteString.Empty; }),
             "data length mismatch" => Edit(p => FirstWeight(p).Dims[3] = 4),
             "external data outside its folder" => External(scratch, "../secret.bin", "secret.bin"),
+            "external data at an absolute path" => External(scratch, "/etc/hostname", null),
+            "external data through a link out of its folder" => LinkedOut(scratch),
             "missing external file" => External(scratch, "weights.bin", null),
             "external offset not a number" => External(scratch, "weights.bin", "models/weights.bin", offset: "twelve"),
             "value never produced" => Edit(p => p.Graph.Node[1].Input[0] = "ghost"),
@@ -95,8 +99,17 @@ static class BadModels
         return g.Build().ToByteArray();
     }
 
+    // models/weights.bin is a symbolic link to secret.bin beside the folder, which holds the right bytes.
+    static byte[] LinkedOut(Scratch scratch)
+    {
+        var bytes = External(scratch, "weights.bin", "secret.bin");
+        Directory.CreateDirectory(scratch.File("models"));
+        File.CreateSymbolicLink(scratch.File("models/weights.bin"), scratch.File("secret.bin"));
+        return bytes;
+    }
+
     // The first convolution's weights moved to an external file; when the file is written it holds the right bytes.
-    static byte[] External(Scratch scratch, string location, string? dataFile, string offset = "0") => Edit(p =>
+    public static byte[] External(Scratch scratch, string location, string? dataFile, string offset = "0") => Edit(p =>
     {
         var weight = FirstWeight(p);
         if (dataFile is not null) scratch.Write(dataFile, weight.RawData.ToByteArray());

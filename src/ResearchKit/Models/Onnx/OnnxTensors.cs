@@ -61,8 +61,16 @@ internal static class OnnxTensors
         foreach (var entry in proto.ExternalData) entries[entry.Key] = entry.Value;
         if (folder is null || !entries.TryGetValue("location", out var location))
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data without a location");
-        var root = Path.GetFullPath(folder);
-        var path = Path.GetFullPath(Path.Combine(root, location));
+        string root, path;
+        try
+        {
+            root = WithoutLinks(Path.GetFullPath(folder));
+            path = WithoutLinks(Path.GetFullPath(Path.Combine(root, location)));
+        }
+        catch (IOException e)   // a loop of links
+        {
+            throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data '{location}', whose path cannot be resolved ({e.Message})", e);
+        }
         if (!path.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data '{location}' outside the model's folder; refusing to read it");
         if (!File.Exists(path))
@@ -79,5 +87,18 @@ internal static class OnnxTensors
         stream.Position = offset;
         stream.ReadExactly(bytes);
         return bytes;
+    }
+
+    // The path with symbolic links resolved in every component, so that a link inside the folder cannot lead out of it.
+    static string WithoutLinks(string fullPath)
+    {
+        string root = Path.GetPathRoot(fullPath)!, resolved = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            resolved = Path.Combine(resolved, part);
+            var info = new FileInfo(resolved);
+            if (info.LinkTarget is not null) resolved = WithoutLinks(info.ResolveLinkTarget(returnFinalTarget: true)!.FullName);
+        }
+        return resolved;
     }
 }
