@@ -33,7 +33,7 @@ static class CliRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
+            Console.Error.WriteLine($"error: {OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
@@ -45,10 +45,15 @@ static class CliRunner
         }
     }
 
-    // libtorch appends its C++ stack trace to exception messages; the first line says what went wrong.
-    static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
+    // libtorch appends its C++ stack trace to exception messages ("Exception raised from ..."); what precedes it says
+    // what went wrong. .NET's own multi-line messages (ArgumentOutOfRangeException's "Actual value was ...") are joined.
+    static string OneLine(string message)
+    {
+        int trace = message.IndexOf("Exception raised from", StringComparison.Ordinal);
+        return (trace >= 0 ? message[..trace] : message).ReplaceLineEndings(" ").Trim();
+    }
 
-    static bool IsUserError(Exception e) => e is ModelLoadException or UnknownTapException or ChannelOutOfRangeException
+    static bool IsUserError(Exception e) => e is ModelLoadException or ModelRunException or UnknownTapException or ChannelOutOfRangeException
         or ImageLoadException or OutputExistsException or TorchLoadException or ArgumentException or FileNotFoundException
         or InvalidDataException or DirectoryNotFoundException;
 }

@@ -42,7 +42,9 @@ static class DreamCommand
             var files = dream.Save(path, force, source, Environment.CommandLine);
             Console.WriteLine($"{goal}: {dream.ObjectiveBefore:0.###} -> {dream.ObjectiveAfter:0.###} after {dream.StepsDone} steps" +
                 $"{(dream.Stop == DreamStop.Cancelled ? " (cancelled)" : "")}; wrote {string.Join(", ", files)}");
-            return dream.Stop == DreamStop.Cancelled ? 130 : 0;
+            if (dream.Stop == DreamStop.NonFinite)
+                Console.Error.WriteLine($"stopped: the gradient became NaN or infinite after {dream.StepsDone} steps; kept the last finite image");
+            return dream.Stop switch { DreamStop.Cancelled => 130, DreamStop.NonFinite => 3, _ => 0 };
         });
         return command;
     }

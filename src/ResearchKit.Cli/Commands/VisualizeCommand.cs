@@ -28,6 +28,9 @@ static class VisualizeCommand
             { Layer, Channel, ClassOption, Like, ObjectiveText, prior, Steps, Size, batch, diversity, Seed, output };
         command.SetAction(parse =>
         {
+            string path = parse.GetValue(output)!;
+            bool force = parse.GetValue(CommonOptions.Force);
+            DreamOptions.RefuseExisting(force, path, RenderResult.SidecarPath(path));
             using var model = CommonOptions.LoadModel(parse);
             var objective = ParseObjective(parse, model);
             double weight = parse.GetValue(diversity);
@@ -43,9 +46,12 @@ static class VisualizeCommand
             var bar = new ProgressBar("rendering", plan.StepCount);
             plan = plan.Every(1, f => bar.Report(f.Step, $"objective {f.Objective:0.###}"));
             using var result = plan.Run(CliRunner.Cancellation.Token);
-            var files = result.Save(parse.GetValue(output)!, parse.GetValue(CommonOptions.Force));
+            var files = result.Save(path, force);
             Console.WriteLine($"{objective}: {result.FinalObjective:0.###} after {result.StepsDone} steps ({result.Stop}); wrote {string.Join(", ", files)}");
-            return result.Stop == RenderStop.NonFinite ? 3 : 0;
+            if (result.Stop == RenderStop.NonFinite)
+                Console.Error.WriteLine($"stopped: the objective or its gradient became NaN or infinite at step {result.StepsDone + 1}; " +
+                    $"kept the last finite image (after {result.StepsDone} steps)");
+            return result.Stop switch { RenderStop.NonFinite => 3, RenderStop.Cancelled => 130, _ => 0 };
         });
         return command;
     }

@@ -60,6 +60,11 @@ static class ZoomCommand
                 Console.Error.WriteLine("cancelled; the frames written so far are kept, and rerunning the same command continues");
                 return 130;
             }
+            if (result.Stop == DreamStop.NonFinite)
+            {
+                Console.Error.WriteLine($"stopped: the gradient became NaN or infinite while dreaming {ZoomLoop.FrameName(result.Frames.Count)}; the frames written so far are kept");
+                return 3;
+            }
             if (gifPath is not null)
             {
                 var files = result.SaveGif(gifPath, parse.GetValue(fps), force);

@@ -19,8 +19,9 @@ public static class Dream
     public const int MinOctaveSide = 16;
 
     /// <summary>
-    /// Dreams <paramref name="photo"/> ([1,3,H,W] or [3,H,W], values in [0,1]). Cancellation stops at the next step and
-    /// still returns a full-size image (the detail dreamt so far carried up); the result says why it stopped.
+    /// Dreams <paramref name="photo"/> ([1,3,H,W] or [3,H,W], values in [0,1]). Cancellation, or a gradient that is NaN
+    /// or infinite, stops at the next step and still returns a full-size image (the detail dreamt so far carried up);
+    /// the result says why it stopped.
     /// </summary>
     /// <param name="progress">Told after every step.</param>
     /// <param name="onStep">Called after every step with the live image (e.g. to show it in a notebook).</param>
@@ -49,7 +50,11 @@ public static class Dream
                 stop = DreamStop.Cancelled;
                 return false;
             }
-            MakeStep(model, image, settings, random);
+            if (!MakeStep(model, image, settings, random))
+            {
+                stop = DreamStop.NonFinite;
+                return false;
+            }
             done++;
             reporter.Report(octave + 1, settings.Octaves, step + 1, settings.StepsPerOctave, image);
             return true;
@@ -65,7 +70,8 @@ public static class Dream
     /// roll), take the objective's gradient, move along it by <see cref="DreamSettings.StepSize"/> divided by the
     /// gradient's mean magnitude, shift back, and clip to valid pixels. Changes <paramref name="image"/> ([1,3,h,w]) in place.
     /// </summary>
-    public static void MakeStep(Model model, Tensor image, DreamSettings settings, Random random)
+    /// <returns>False, leaving the image as it was, when the gradient is NaN or infinite.</returns>
+    public static bool MakeStep(Model model, Tensor image, DreamSettings settings, Random random)
     {
         using var scope = NewDisposeScope();
         int jitter = settings.Jitter;
@@ -75,8 +81,10 @@ public static class Dream
             : DreamGradient.Whole(model, settings.Objective, image, shiftY, shiftX);
         using var noGrad = no_grad();
         double meanMagnitude = linalg.vector_norm(g, ord: 1).ToDouble() / g.numel();   // mean |g| without an image-sized temporary
+        if (!double.IsFinite(meanMagnitude)) return false;
         image.add_(g, alpha: settings.StepSize / (meanMagnitude + 1e-12));
         image.clamp_(0, 1);
+        return true;
     }
 
     /// <summary>

@@ -14,6 +14,9 @@ public enum DreamStop
     Completed,
     /// <summary>Cancelled; the detail dreamt so far was carried up to full size without further steps.</summary>
     Cancelled,
+    /// <summary>The gradient became NaN or infinite; the dream stopped before that step, and the detail dreamt so far
+    /// was carried up to full size.</summary>
+    NonFinite,
 }
 
 /// <summary>

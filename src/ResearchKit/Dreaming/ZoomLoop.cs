@@ -27,7 +27,7 @@ public static class ZoomLoop
     /// <summary>
     /// Makes the frames of <paramref name="settings"/> in <paramref name="folder"/>, continuing after the frames already
     /// there when they were made with the same settings and start (a larger <see cref="ZoomSettings.Frames"/> extends a
-    /// run). Cancellation stops before the next frame is written; written frames are kept.
+    /// run). Cancellation, or a dream whose gradient turns NaN, stops before the next frame is written; written frames are kept.
     /// </summary>
     /// <param name="overwrite">When the folder holds frames made differently, delete them and start over instead of refusing.</param>
     /// <param name="progress">Told after every step, with the frame number.</param>
@@ -63,7 +63,7 @@ public static class ZoomLoop
                 var input = previous is null ? start.Image : ZoomInto(previous, settings.Zoom, settings.Rotate);
                 var reporter = new Dream.Reporter(progress, null, k + 1, settings.Frames);
                 using var dream = Dream.Run(model, input, settings.Dream with { Seed = settings.Dream.Seed + k }, reporter, cancellation);
-                if (dream.Stop == DreamStop.Cancelled) { stop = DreamStop.Cancelled; break; }
+                if (dream.Stop != DreamStop.Completed) { stop = dream.Stop; break; }
 
                 using var rgb = ImageIO.ToImage(dream.Image);
                 string path = Path.Combine(folder, FrameName(k));

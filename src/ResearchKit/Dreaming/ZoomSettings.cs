@@ -1,5 +1,6 @@
-using System.Security.Cryptography;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using ResearchKit.Imaging;
 using static TorchSharp.torch;
 
 namespace ResearchKit.Dreaming;
@@ -48,6 +49,9 @@ public sealed record ZoomStart(Tensor Image, string Description)
     {
         if (width < Dreaming.Dream.MinOctaveSide || height < Dreaming.Dream.MinOctaveSide)
             throw new ArgumentOutOfRangeException(nameof(width), $"noise of {width}x{height} is too small; at least {Dreaming.Dream.MinOctaveSide} pixels per side");
+        if (width > ImageIO.MaxSide || height > ImageIO.MaxSide || (long)width * height > ImageIO.MaxPixels)
+            throw new ArgumentOutOfRangeException(nameof(width),
+                $"noise of {width}x{height} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all");
         var noise = rand([1, 3, height, width], generator: new Generator((ulong)seed)).sub_(0.5).mul_(0.2).add_(0.5);
         return new ZoomStart(noise, $"noise {width}x{height} seed {seed}");
     }

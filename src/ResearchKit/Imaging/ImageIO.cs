@@ -195,7 +195,7 @@ public static class ImageIO
     static (int Width, int Height, IImageFormat Format) Identify(string path, long length)
     {
         IImageFormat? format = null;
-        var info = Read(path, "the image header is damaged or cut off", () => Image.Identify(path, out format));
+        var info = Read(path, "the file is damaged or cut off", () => Image.Identify(path, out format));
         if (info is null || format is null)
         {
             string known = string.Join(", ", Configuration.Default.ImageFormats.Select(f => f.Name).Order(StringComparer.OrdinalIgnoreCase));

@@ -59,10 +59,14 @@ public static class ImageOps
 
     static int Scaled(long side, int target, long shorter) => (int)Math.Max(1, Math.Round((double)side * target / shorter));
 
+    // The same bounds as for loading: larger results would need more memory than is sensible to ask for.
     static void CheckSize(int height, int width)
     {
         if (height <= 0 || width <= 0)
             throw new ArgumentOutOfRangeException(nameof(height), $"Sizes must be positive; got {height}×{width}.");
+        if (height > ImageIO.MaxSide || width > ImageIO.MaxSide || (long)height * width > ImageIO.MaxPixels)
+            throw new ArgumentOutOfRangeException(nameof(height),
+                $"{height}×{width} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all are accepted.");
     }
 
     // Runs a 4-D operation on a 4-D or 3-D input, returning the input's rank.

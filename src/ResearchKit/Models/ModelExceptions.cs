@@ -20,3 +20,14 @@ public sealed class UnknownClassException(string message) : ArgumentException(me
 
 /// <summary>A file is not a usable PyTorch state dict, or does not fit the module; the message names the file and the mismatch.</summary>
 public sealed class StateDictException(string message, Exception? inner = null) : ModelLoadException(message, inner);
+
+/// <summary>
+/// A network could not compute a value for the input it was given, e.g. an image too small for a layer's pooling;
+/// the message names the model file, the node and the input shapes.
+/// </summary>
+public sealed class ModelRunException(string file, string failure, Exception? inner = null)
+    : InvalidOperationException($"{file}: {failure}", inner)
+{
+    /// <summary>What failed (node and input shapes), without the file name.</summary>
+    public string Failure { get; } = failure;
+}

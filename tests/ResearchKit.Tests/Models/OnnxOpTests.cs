@@ -391,7 +391,7 @@ public class OnnxOpTests
         g.Save(file);
         try
         {
-            var error = Assert.Throws<InvalidOperationException>(() => ResearchKit.Models.Onnx.OnnxModel.Load(file).Dispose());
+            var error = Assert.Throws<ResearchKit.Models.ModelLoadException>(() => ResearchKit.Models.Onnx.OnnxModel.Load(file).Dispose());
             Assert.Contains("Gemm node", error.Message);
             Assert.Contains(",12] by [11,4]", error.Message);
         }

@@ -28,6 +28,8 @@ public sealed class OnnxModel : Model
         int opset = (int)(proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 13);
         _nodes = proto.Graph.Node.Select(n => new OnnxNode(n, opset)).ToList();
         var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        var twice = proto.Graph.Initializer.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new ModelLoadException($"{file}: the graph defines initializer '{twice.Key}' twice");
         _constants = proto.Graph.Initializer.ToDictionary(t => t.Name, t => OnnxTensors.ToTensor(t, file, folder).DetachFromDisposeScope());
         for (int k = 0; k < _nodes.Count; k++)
             foreach (var output in _nodes[k].Outputs.Where(o => o.Length > 0))
@@ -36,15 +38,24 @@ public sealed class OnnxModel : Model
         if (unknown.Count > 0)
             throw new UnsupportedOperatorException(
                 $"{file}: unsupported ONNX operator(s) {string.Join(", ", unknown)} (in node '{_nodes.First(n => n.OpType == unknown[0]).Name}'); supported: {string.Join(", ", OnnxOps.Supported.Order())}");
-        foreach (var input in _nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0))
-            if (input != _inputName && !_constants.ContainsKey(input) && !_producer.ContainsKey(input))
-                throw new ModelLoadException($"{file}: value '{input}' is used but neither an input, an initializer nor a node output");
+        var known = new HashSet<string>(_constants.Keys) { _inputName };
+        foreach (var node in _nodes)
+        {
+            foreach (var input in node.Inputs.Where(i => i.Length > 0 && !known.Contains(i)))
+                throw new ModelLoadException(_producer.TryGetValue(input, out var k)
+                    ? $"{file}: {node} is listed before the node that computes its input '{input}' ({_nodes[k]}); ONNX lists nodes in topological order"
+                    : $"{file}: value '{input}' is used but neither an input, an initializer nor a node output");
+            known.UnionWith(node.Outputs.Where(o => o.Length > 0));
+        }
         // Taps are the values computed from the image; constants and shape arithmetic (what follows from Shape alone) are not.
         var computed = new HashSet<string> { _inputName };
         foreach (var node in _nodes.Where(n => n.OpType != "Shape" && n.Inputs.Any(computed.Contains)))
             computed.UnionWith(node.Outputs.Where(o => o.Length > 0));
         _taps = _nodes.SelectMany(n => n.Outputs.Take(1)).Where(computed.Contains).ToList();
+        if (_taps.Count == 0) throw new ModelLoadException($"{file}: no node computes anything from the input '{_inputName}'");
         OutputTap = proto.Graph.Output.Count > 0 ? proto.Graph.Output[0].Name : _taps[^1];
+        if (!_taps.Contains(OutputTap))
+            throw new ModelLoadException($"{file}: the graph's output '{OutputTap}' is not computed from the input '{_inputName}'");
         AddAlias("input", _inputName);
         AddAlias("output", OutputTap);
     }
@@ -83,10 +94,22 @@ public sealed class OnnxModel : Model
         var size = DeclaredSize(file, input);
         var model = new OnnxModel(file, name ?? Path.GetFileNameWithoutExtension(file), proto,
             preprocessing ?? Preprocessing.Identity(), normalization, size, input.Name);
-        if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
-        model.AddStructuralAliases();
+        // Both steps run the graph once at its declared size: a graph that cannot is a broken file, not a bad input.
+        try
+        {
+            if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
+            model.AddStructuralAliases();
+        }
+        catch (ModelRunException e)
+        {
+            model.Dispose();
+            throw new ModelLoadException($"{file}: the graph cannot run at its declared input size {size.H}x{size.W}: {e.Failure}", e);
+        }
         return model;
     }
+
+    /// <summary>The largest input (height × width) a model file may declare.</summary>
+    public const long MaxDeclaredPixels = 2048L * 2048;
 
     /// <summary>Parses an ONNX file into its protobuf model.</summary>
     public static ModelProto ReadProto(string file)
@@ -94,6 +117,7 @@ public sealed class OnnxModel : Model
         if (!System.IO.File.Exists(file)) throw new ModelLoadException($"{file}: model file not found");
         var length = new FileInfo(file).Length;
         if (length == 0) throw new ModelLoadException($"{file}: model file is empty (0 bytes)");
+        if (OtherFormat(file) is { } other) throw new ModelLoadException($"{file}: {other}");
         try
         {
             using var stream = System.IO.File.OpenRead(file);
@@ -108,6 +132,23 @@ public sealed class OnnxModel : Model
         }
     }
 
+    // Files that are often passed for a model by mistake, told apart by their first bytes.
+    static string? OtherFormat(string file)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using (var stream = System.IO.File.OpenRead(file))
+            head = head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
+        const string export = "export the network with torch.onnx.export";
+        return head switch
+        {
+            [(byte)'P', (byte)'K', 3, 4] => $"a zip archive (as PyTorch's torch.save writes), not an ONNX model; {export}",
+            [0x80, >= 2 and <= 5, ..] => $"a Python pickle (PyTorch's legacy torch.save format), not an ONNX model; {export}",
+            [0xFF, 0xD8, 0xFF, ..] => "a JPEG image, not an ONNX model",
+            [0x89, (byte)'P', (byte)'N', (byte)'G'] => "a PNG image, not an ONNX model",
+            _ => null,
+        };
+    }
+
     static (int H, int W) DeclaredSize(string file, ValueInfoProto input)
     {
         var dims = input.Type?.TensorType?.Shape?.Dim;
@@ -116,9 +157,10 @@ public sealed class OnnxModel : Model
         if (dims[1].DimValue is not (0 or 3))
             throw new ModelLoadException($"{file}: input '{input.Name}' has {dims[1].DimValue} channels; image models with 3 are supported");
         long h = dims[2].DimValue > 0 ? dims[2].DimValue : 224, w = dims[3].DimValue > 0 ? dims[3].DimValue : 224;
-        const long limit = 16384;
-        if (h > limit || w > limit)
-            throw new ModelLoadException($"{file}: input '{input.Name}' declares an absurd size {h}x{w} (limit {limit})");
+        // Loading runs the graph once at the declared size, so the size bounds the memory a model file can demand.
+        if (h > MaxDeclaredPixels || w > MaxDeclaredPixels || h * w > MaxDeclaredPixels)
+            throw new ModelLoadException(
+                $"{file}: input '{input.Name}' declares an absurd size {h}x{w}; at most {MaxDeclaredPixels:N0} pixels (2048x2048) are accepted");
         return ((int)h, (int)w);
     }
 
@@ -156,11 +198,14 @@ public sealed class OnnxModel : Model
             var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? _constants[n]).ToList();
             Tensor[] outputs;
             try { outputs = OnnxOps.Find(node.OpType)!(node, inputs); }
-            catch (Exception e) when (e is not ModelLoadException)
+            // Kernels name the node; the file is added here.
+            catch (UnsupportedOperatorException e) { throw new UnsupportedOperatorException($"{_file}: {e.Message}"); }
+            catch (ModelLoadException e) { throw new ModelLoadException($"{_file}: {e.Message}", e); }
+            catch (Exception e)
             {
                 var shapes = string.Join(", ", inputs.Select(t => t is null ? "-" : $"[{string.Join(",", t.shape)}]"));
                 // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
-                throw new InvalidOperationException($"{_file}: {node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
+                throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
             for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
             {

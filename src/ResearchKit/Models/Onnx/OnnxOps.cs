@@ -78,8 +78,8 @@ public static class OnnxOps
     {
         int n = kernel.Length;
         var autoPad = node.String("auto_pad", "NOTSET");
-        if (autoPad is "SAME_UPPER" or "SAME_LOWER") return SamePads(autoPad, x.shape[2..], kernel, strides, dilations);
-        return node.Ints("pads") ?? new long[2 * n];
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER") return CheckPadding(x.shape, SamePads(autoPad, x.shape[2..], kernel, strides, dilations));
+        return CheckPadding(x.shape, node.Ints("pads") ?? new long[2 * n]);
     }
 
     /// <summary>Pads for output size ⌈input / stride⌉; the odd extra pixel goes at the end (UPPER) or the start (LOWER).</summary>
@@ -94,6 +94,29 @@ public static class OnnxOps
             long small = total / 2, large = total - small;
             (pads[d], pads[n + d]) = rule == "SAME_UPPER" ? (small, large) : (large, small);
         }
+        return pads;
+    }
+
+    // A corrupt or hostile file can ask for padding that needs more memory than the machine has, and libtorch then
+    // allocates until the process is killed. Padding may grow a tensor by a bounded factor only.
+    const double MaxPaddingGrowth = 64, PaddingSlack = 1 << 20;
+
+    /// <summary>Throws unless padding <paramref name="shape"/> by <paramref name="pads"/> (ONNX layout, for the last
+    /// pads.Length / 2 dimensions) keeps it within <see cref="MaxPaddingGrowth"/> times its size.</summary>
+    static long[] CheckPadding(long[] shape, long[] pads)
+    {
+        int n = pads.Length / 2, lead = shape.Length - n;
+        if (pads.Length % 2 != 0 || lead < 0)
+            throw new ArgumentException($"{pads.Length} pads do not fit an input of shape [{string.Join(",", shape)}]");
+        double before = 1, after = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            before *= shape[d];
+            after *= d < lead ? shape[d] : Math.Max(0, shape[d] + (double)pads[d - lead] + pads[n + d - lead]);
+        }
+        if (after > MaxPaddingGrowth * before + PaddingSlack)
+            throw new ArgumentException(
+                $"pads [{string.Join(",", pads)}] would grow [{string.Join(",", shape)}] from {before:0} to {after:0} values; the file is probably corrupt");
         return pads;
     }
 
@@ -170,6 +193,9 @@ public static class OnnxOps
         float alpha = node.Float("alpha", 1e-4f), beta = node.Float("beta", 0.75f), bias = node.Float("bias", 1f);
         // ONNX sums squares over channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
         long before = (size - 1) / 2, after = size - 1 - before;
+        var channelPads = new long[2 * x.dim()];
+        (channelPads[1], channelPads[x.dim() + 1]) = (before, after);
+        CheckPadding(x.shape, channelPads);
         var squares = F.pad((x * x).unsqueeze(1), [0, 0, 0, 0, before, after]);
         var sums = F.avg_pool3d(squares, [size, 1, 1], [1, 1, 1]).squeeze(1) * size;
         return [x / (bias + alpha / size * sums).pow(beta)];
@@ -202,7 +228,8 @@ public static class OnnxOps
         return Optional(i, 2) is { } c ? [y + c * node.Float("beta", 1f)] : [y];
     }
 
-    // libtorch's matmul aborts the process on mismatched shapes (TorchSharp does not catch there), so check first.
+    // libtorch's matmul aborts the process on any error (TorchSharp does not catch there): mismatched shapes or types,
+    // or a result too large to allocate. So all of that is checked first.
     static Tensor MatMul(Tensor a, Tensor b)
     {
         long[] sa = a.shape, sb = b.shape;
@@ -211,8 +238,18 @@ public static class OnnxOps
         bool broadcastable = batchA.Reverse().Zip(batchB.Reverse()).All(p => p.First == p.Second || p.First == 1 || p.Second == 1);
         if (sa.Length == 0 || sb.Length == 0 || sa[^1] != (sb.Length == 1 ? sb[0] : sb[^2]) || !broadcastable)
             throw new ArgumentException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
+        if (a.dtype != b.dtype || !a.is_floating_point())
+            throw new ArgumentException($"cannot multiply {a.dtype} by {b.dtype} values; both must be the same floating-point type");
+        double batch = 1;
+        for (int k = 1; k <= Math.Max(batchA.Length, batchB.Length); k++)
+            batch *= Math.Max(k <= batchA.Length ? batchA[^k] : 1, k <= batchB.Length ? batchB[^k] : 1);
+        double values = batch * (sa.Length > 1 ? sa[^2] : 1) * (sb.Length > 1 ? sb[^1] : 1);
+        if (values > MaxMatMulValues)
+            throw new ArgumentException($"multiplying [{string.Join(",", sa)}] by [{string.Join(",", sb)}] would make {values:0} values; the file is probably corrupt");
         return matmul(a, b);
     }
+
+    const double MaxMatMulValues = 1L << 31;
 
     static Tensor[] Clip(OnnxNode node, IReadOnlyList<Tensor?> i)
     {
@@ -230,6 +267,7 @@ public static class OnnxOps
         long[] pads = node.Opset >= 11 ? In(i, 1).data<long>().ToArray() : node.Ints("pads") ?? node.Ints("paddings")!;
         float value = node.Opset >= 11 ? Optional(i, 2)?.item<float>() ?? 0f : node.Float("value", 0f);
         if (Optional(i, 3) is { } axes) pads = PadsOfAllAxes(pads, axes.data<long>().ToArray(), (int)x.dim());
+        CheckPadding(x.shape, pads);
         var mode = node.String("mode", "constant");
         // torch pads trailing dimensions: pad from the first padded one on (reflect and edge need at least the last
         // two of a 4-D input, which torch treats as a batch of 2-D images).

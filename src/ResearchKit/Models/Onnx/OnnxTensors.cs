@@ -19,9 +19,9 @@ internal static class OnnxTensors
         long count = 1;
         foreach (var d in dims)
         {
-            count *= d;
-            if (count > MaxElements)
+            if (d > MaxElements || (d > 0 && count > MaxElements / d))   // checked before multiplying, which could overflow
                 throw new ModelLoadException($"{file}: tensor '{proto.Name}' declares an absurd size [{string.Join(",", dims)}]");
+            count *= d;
         }
 
         byte[] raw = proto.DataLocation == TensorProto.Types.DataLocation.External
@@ -57,23 +57,48 @@ internal static class OnnxTensors
     // External data must live inside the model's folder: a model file must not make the kit read arbitrary files.
     static byte[] ReadExternal(TensorProto proto, string file, string? folder)
     {
-        var entries = proto.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+        var entries = new Dictionary<string, string>();
+        foreach (var entry in proto.ExternalData) entries[entry.Key] = entry.Value;
         if (folder is null || !entries.TryGetValue("location", out var location))
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data without a location");
-        var root = Path.GetFullPath(folder);
-        var path = Path.GetFullPath(Path.Combine(root, location));
+        string root, path;
+        try
+        {
+            root = WithoutLinks(Path.GetFullPath(folder));
+            path = WithoutLinks(Path.GetFullPath(Path.Combine(root, location)));
+        }
+        catch (IOException e)   // a loop of links
+        {
+            throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data '{location}', whose path cannot be resolved ({e.Message})", e);
+        }
         if (!path.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data '{location}' outside the model's folder; refusing to read it");
         if (!File.Exists(path))
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' refers to external data '{location}', which does not exist");
-        long offset = entries.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
+        long Number(string key, long fallback) => !entries.TryGetValue(key, out var text) ? fallback
+            : long.TryParse(text, out var n) ? n
+            : throw new ModelLoadException($"{file}: tensor '{proto.Name}': external data '{location}' has {key} '{text}', which is not a number");
+        long offset = Number("offset", 0);
         using var stream = File.OpenRead(path);
-        long length = entries.TryGetValue("length", out var l) ? long.Parse(l) : stream.Length - offset;
-        if (offset < 0 || length < 0 || offset + length > stream.Length)
+        long length = Number("length", stream.Length - offset);
+        if (offset < 0 || length < 0 || length > stream.Length - offset)
             throw new ModelLoadException($"{file}: tensor '{proto.Name}' asks for bytes {offset}..{offset + length} of '{location}', which has {stream.Length}");
         var bytes = new byte[length];
         stream.Position = offset;
         stream.ReadExactly(bytes);
         return bytes;
+    }
+
+    // The path with symbolic links resolved in every component, so that a link inside the folder cannot lead out of it.
+    static string WithoutLinks(string fullPath)
+    {
+        string root = Path.GetPathRoot(fullPath)!, resolved = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            resolved = Path.Combine(resolved, part);
+            var info = new FileInfo(resolved);
+            if (info.LinkTarget is not null) resolved = WithoutLinks(info.ResolveLinkTarget(returnFinalTarget: true)!.FullName);
+        }
+        return resolved;
     }
 }
