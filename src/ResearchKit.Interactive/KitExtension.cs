@@ -55,7 +55,9 @@ public static class KitExtension
 }
 
 /// <summary>
-/// HTML written as it is. The kit's own outputs use it instead of ASP.NET's <c>HtmlString</c>, whose assembly version
-/// differs between this package and the kernel and would add a compiler warning to every cell.
+/// HTML shown as it is, e.g. <c>new RawHtml($"&lt;img src=\"data:image/gif;base64,{data}\"&gt;")</c>. Use it instead of
+/// the kernel's <c>HTML(...)</c>, whose ASP.NET <c>HtmlString</c> assembly version differs between the kernel and this
+/// package and adds a compiler warning to the cell's output.
 /// </summary>
-sealed record RawHtml(string Html);
+/// <param name="Html">The markup.</param>
+public sealed record RawHtml(string Html);

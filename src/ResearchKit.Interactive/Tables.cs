@@ -24,6 +24,9 @@ public static class Tables
             return true;
         }, HtmlFormatter.MimeType);
 
+    /// <summary>The rows as a table to display, e.g. the last value of a cell; works for anonymous types too.</summary>
+    public static RawHtml Of<TRow>(IEnumerable<TRow> rows) => new(ToHtml(rows));
+
     /// <summary>The rows as an HTML table.</summary>
     public static string ToHtml<TRow>(IEnumerable<TRow> rows)
     {

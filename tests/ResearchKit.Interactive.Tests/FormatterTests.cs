@@ -75,6 +75,15 @@ public class FormatterTests
         Assert.Contains("window.Plotly.newPlot(", html);
     }
 
+    [Fact]
+    public void Rows_of_an_anonymous_type_display_as_a_compact_table_and_raw_html_as_it_is()
+    {
+        var rows = new[] { new { Layer = "layer3", Shape = new[] { 1, 256 } } };
+        Assert.Equal("<table class=\"researchkit-table\"><thead><tr><th>Layer</th><th>Shape</th></tr></thead><tbody>" +
+            "<tr><td>layer3</td><td>[1, 256]</td></tr></tbody></table>", Formatter.ToDisplayString(Tables.Of(rows), HtmlFormatter.MimeType));
+        Assert.Equal("<img src=\"data:image/gif;base64,R0lG\">", Formatter.ToDisplayString(new RawHtml("<img src=\"data:image/gif;base64,R0lG\">"), HtmlFormatter.MimeType));
+    }
+
     public sealed record FakeTap(string Name, long[] Shape, int Channels);
 
     [Fact]

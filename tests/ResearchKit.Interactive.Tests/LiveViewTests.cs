@@ -53,6 +53,27 @@ public class LiveViewTests
     }
 
     [Fact]
+    public async Task A_live_output_replaces_text_with_a_picture_in_place()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var kernel = new DelegateKernel();
+        using var image = full(1, 3, 8, 8, 0.5f);
+        kernel.Cells["run"] = () =>
+        {
+            var output = LiveOutput.Show("starting <now>");
+            output.Update(image);
+        };
+
+        var ran = await kernel.SendAsync(new SubmitCode("run"));
+
+        var produced = Assert.Single(ran.Events.OfType<DisplayedValueProduced>());
+        var updated = Assert.Single(ran.Events.OfType<DisplayedValueUpdated>());
+        Assert.Equal(produced.ValueId, updated.ValueId);
+        Assert.Contains("starting &lt;now&gt;", produced.FormattedValues.Single(v => v.MimeType == HtmlFormatter.MimeType).Value);
+        Assert.Contains("<img src=\"data:image/png;base64,", updated.FormattedValues.Single(v => v.MimeType == HtmlFormatter.MimeType).Value);
+    }
+
+    [Fact]
     public void Outside_a_kernel_a_live_view_says_where_it_must_run()
     {
         var e = Assert.Throws<InvalidOperationException>(() => LiveView.Start("channel 7"));

@@ -24,8 +24,13 @@ public sealed record DreamProgress(int Frame, int Frames, int Octave, int Octave
 
 /// <summary>
 /// The image after one step, handed to a dream's step callback (e.g. to show the dream unfolding in a notebook).
-/// <see cref="Image"/> is the live image ([1,3,h,w] at the octave's size): read or clone it during the callback, don't keep or change it.
+/// <see cref="Image"/> is the live image ([1,3,h,w] at the octave's size): read it during the callback, don't keep or change it;
+/// keep a picture with <see cref="CopyImage"/> (a plain <c>clone()</c> made in the callback is freed with the dream's dispose scope).
 /// </summary>
 /// <param name="Progress">Where the dream stands.</param>
 /// <param name="Image">The image being dreamt, at the current octave's size.</param>
-public sealed record DreamStep(DreamProgress Progress, Tensor Image);
+public sealed record DreamStep(DreamProgress Progress, Tensor Image)
+{
+    /// <summary>A copy of <see cref="Image"/> that belongs to the caller and outlives the callback; dispose it when done.</summary>
+    public Tensor CopyImage() => Image.detach().clone().DetachFromDisposeScope();
+}

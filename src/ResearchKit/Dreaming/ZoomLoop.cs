@@ -183,8 +183,13 @@ public static class ZoomLoop
 /// <summary>A frame just written by the zoom loop.</summary>
 /// <param name="Index">Frame number, 0-based.</param>
 /// <param name="Path">The file written.</param>
-/// <param name="Image">The frame as written (8-bit levels), [1,3,H,W]; read or clone it during the callback.</param>
-public sealed record ZoomFrame(int Index, string Path, Tensor Image);
+/// <param name="Image">The frame as written (8-bit levels), [1,3,H,W]; read it during the callback, or keep it with <see cref="CopyImage"/>.</param>
+public sealed record ZoomFrame(int Index, string Path, Tensor Image)
+{
+    /// <summary>A copy of <see cref="Image"/> that belongs to the caller and outlives the callback (a plain <c>clone()</c> made
+    /// in the callback is freed with the frame's dispose scope); dispose it when done.</summary>
+    public Tensor CopyImage() => Image.detach().clone().DetachFromDisposeScope();
+}
 
 /// <summary>What a zoom run left in its folder.</summary>
 /// <param name="Folder">The frame folder.</param>

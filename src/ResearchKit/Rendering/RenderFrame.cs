@@ -3,15 +3,20 @@ using static TorchSharp.torch;
 namespace ResearchKit.Rendering;
 
 /// <summary>
-/// The state of a render at one step, handed to callbacks. <see cref="Image"/> is a detached copy owned by the
-/// receiver only during the callback: clone it to keep it.
+/// The state of a render at one step, handed to callbacks. <see cref="Image"/> is valid only during the callback; keep
+/// a picture with <see cref="CopyImage"/> (a plain <c>clone()</c> made in the callback belongs to the step's dispose
+/// scope and is freed with it).
 /// </summary>
 /// <param name="Step">Steps done so far (1-based).</param>
 /// <param name="TotalSteps">Steps planned.</param>
 /// <param name="Image">Current image(s), [N,3,H,W] in [0,1].</param>
 /// <param name="Objective">Objective value (mean over the batch) before penalties.</param>
 /// <param name="Terms">Each objective term's mean value, keyed by its description, then each prior penalty's.</param>
-public sealed record RenderFrame(int Step, int TotalSteps, Tensor Image, double Objective, IReadOnlyDictionary<string, double> Terms);
+public sealed record RenderFrame(int Step, int TotalSteps, Tensor Image, double Objective, IReadOnlyDictionary<string, double> Terms)
+{
+    /// <summary>A copy of <see cref="Image"/> that belongs to the caller and outlives the callback; dispose it when done.</summary>
+    public Tensor CopyImage() => Image.detach().clone().DetachFromDisposeScope();
+}
 
 /// <summary>Values per step: the objective and each term, for curves.</summary>
 public sealed class RenderHistory

@@ -145,6 +145,17 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
     }
 
     [Fact]
+    public void Copied_steps_outlive_the_dream_at_their_octaves_size()
+    {
+        using var photo = Photo(width: 64);
+        var copies = new List<Tensor>();
+        using var dream = Dream.Run(_model, photo, Quick("layer2") with { Octaves = 2, StepsPerOctave = 1 }, onStep: step => copies.Add(step.CopyImage()));
+        Assert.Equal([46L, 64L], copies.Select(c => c.shape[3]));
+        Assert.True(copies[^1].eq(dream.Image).all().item<bool>());
+        foreach (var copy in copies) copy.Dispose();
+    }
+
+    [Fact]
     public void Saving_writes_the_image_and_a_sidecar_with_every_setting_and_refuses_to_overwrite()
     {
         using var photo = Photo(width: 64);

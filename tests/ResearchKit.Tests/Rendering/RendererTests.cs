@@ -57,6 +57,19 @@ public sealed class RendererTests : IDisposable
     }
 
     [Fact]
+    public void Copied_frames_outlive_the_callback_and_the_last_is_the_result()
+    {
+        var copies = new List<Tensor>();
+        var clones = new List<Tensor>();
+        using var result = Plan("b:2").Steps(6).Every(3, f => { copies.Add(f.CopyImage()); clones.Add(f.Image.clone()); }).Run();
+        Assert.All(clones, c => Assert.True(c.IsInvalid));   // why CopyImage exists: a clone dies with the step's scope
+        Assert.All(copies, c => Assert.False(c.IsInvalid));
+        Assert.True(copies[^1].eq(result.Images).all().item<bool>());
+        Assert.False(copies[0].eq(copies[1]).all().item<bool>());
+        foreach (var copy in copies) copy.Dispose();
+    }
+
+    [Fact]
     public void Per_term_values_are_recorded_and_sum_to_the_objective()
     {
         using var result = Plan(Objective.Channel("b", 1) - 0.5 * Objective.Layer("a")).Steps(5).Run();
