@@ -38,7 +38,7 @@ static class CliRunner
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {FirstLine(e.Message)}");
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {OneLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("RESEARCHKIT_DEBUG") == "1") Console.Error.WriteLine(e);
             else Console.Error.WriteLine("(set RESEARCHKIT_DEBUG=1 for the stack trace)");
             return 2;
