@@ -21,7 +21,7 @@ static class DiagnoseCommand
             var summary = Path.Combine(folder, "summary.json");
             if (!parse.GetValue(CommonOptions.Force) && File.Exists(summary)) throw new IO.OutputExistsException(summary);
             var settings = new DumbbellLabSettings(Seed: parse.GetValue(seed), PlantedProbability: parse.GetValue(planted));
-            if (parse.GetValue(control)) settings = settings.Control;
+            if (parse.GetValue(control)) settings = settings.AsControl();
             if (parse.GetValue(epochs) is { } e) settings = settings with { Epochs = e };
             ProgressBar? bar = null;
             string? stage = null;

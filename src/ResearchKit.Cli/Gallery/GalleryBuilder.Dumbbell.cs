@@ -14,7 +14,7 @@ sealed partial class GalleryBuilder
         var html = new StringBuilder("<p>A small classifier is trained on synthetic shapes where an arm-coloured bar accompanies most training " +
             "dumbbells, as arms did in the photos behind Inceptionism's dumbbell. Its class visualizations are scored for the planted " +
             "feature, and its accuracy on dumbbells is measured with and without the arm. The control is trained without the arm.</p>\n");
-        foreach (var (name, run) in new[] { ("planted", lab), ("control", lab.Control) })
+        foreach (var (name, run) in new[] { ("planted", lab), ("control", lab.AsControl()) })
         {
             cancellation.ThrowIfCancellationRequested();
             var bar = new ProgressBar($"  dumbbell lab ({name})", 100);

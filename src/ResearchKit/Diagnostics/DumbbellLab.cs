@@ -13,7 +13,7 @@ namespace ResearchKit.Diagnostics;
 /// <item>how much arm-like content each class's visualization holds (<see cref="PlantedFeature.Score"/>),</item>
 /// </list>
 /// and gives a verdict (<see cref="DumbbellReport.ReliesOnPlantedFeature"/>). Run it again with
-/// <see cref="DumbbellLabSettings.Control"/> for the model that never saw the arm.
+/// <see cref="DumbbellLabSettings.AsControl"/> for the model that never saw the arm.
 /// <code>using var report = DumbbellLab.Run(new DumbbellLabSettings(Seed: 1)); report.WriteTo("out/dumbbell");</code>
 /// </summary>
 public static class DumbbellLab

@@ -41,8 +41,8 @@ public sealed record DumbbellLabSettings(
     double MinimumAccuracyDrop = 0.25)
 {
     /// <summary>The same lab with the feature never planted: the model every verdict is compared against.</summary>
-    [JsonIgnore]
-    public DumbbellLabSettings Control => this with { PlantedProbability = 0 };
+    // A method, not a property: a record's ToString prints its properties, and this one would print itself forever.
+    public DumbbellLabSettings AsControl() => this with { PlantedProbability = 0 };
 
     /// <summary>The classifier training these settings imply.</summary>
     [JsonIgnore]

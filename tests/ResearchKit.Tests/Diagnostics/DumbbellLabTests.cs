@@ -28,8 +28,8 @@ public sealed class DumbbellLabFixture : IDisposable
     public DumbbellLabFixture()
     {
         Planted = DumbbellLab.Run(Tiny(0.9), Visualizer, new Relay<DumbbellLabProgress>(PlantedProgress.Add));
-        ControlModel = DumbbellLab.TrainOrLoad(Tiny(0.9).Control, WeightsPath);
-        Control = DumbbellLab.Evaluate(ControlModel, Tiny(0.9).Control, Visualizer);
+        ControlModel = DumbbellLab.TrainOrLoad(Tiny(0.9).AsControl(), WeightsPath);
+        Control = DumbbellLab.Evaluate(ControlModel, Tiny(0.9).AsControl(), Visualizer);
     }
 
     public string WeightsPath => _folder.File("control.bin");
@@ -112,7 +112,7 @@ public class DumbbellLabTests(DumbbellLabFixture lab) : IClassFixture<DumbbellLa
     [Fact]
     public void TrainOrLoad_reuses_weights_saved_for_the_same_settings()
     {
-        var settings = DumbbellLabFixture.Tiny(0.9).Control;
+        var settings = DumbbellLabFixture.Tiny(0.9).AsControl();
         var before = File.GetLastWriteTimeUtc(lab.WeightsPath);
         using var again = DumbbellLab.TrainOrLoad(settings, lab.WeightsPath);
         Assert.Equal(before, File.GetLastWriteTimeUtc(lab.WeightsPath));
@@ -174,5 +174,17 @@ public class ClassVisualizerSeamTests
         var error = Assert.Throws<InvalidOperationException>(() => DumbbellLab.Evaluate(untrained, settings, broken));
         Assert.Contains("'broken'", error.Message);
         Assert.Contains("[3,32,32]", error.Message);
+    }
+}
+
+public class DumbbellLabSettingsTests
+{
+    [Fact]
+    public void Settings_print_as_text_and_the_control_differs_only_in_the_planted_probability()
+    {
+        var settings = new DumbbellLabSettings(Seed: 4, PlantedProbability: 0.8);
+        // Notebooks display settings with ToString; a self-returning property once made that recurse until the stack ran out.
+        Assert.Contains("PlantedProbability = 0.8", settings.ToString());
+        Assert.Equal(settings with { PlantedProbability = 0 }, settings.AsControl());
     }
 }
