@@ -31,6 +31,7 @@ public static class Measure
         {
             using var scope = NewDisposeScope();
             var x = image.detach().requires_grad_();
+            using var kernels = model.Kernels();
             model.Run(x, tap).mean().backward();
         }, repeats);
     }

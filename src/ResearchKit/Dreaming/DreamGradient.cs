@@ -87,6 +87,7 @@ internal static class DreamGradient
     static Tensor Of(Model model, Objective objective, Tensor leaf, double weight)
     {
         using var enableGrad = enable_grad();
+        using var kernels = model.Kernels();
         var value = Evaluate(model, objective, leaf).sum() * weight;
         return autograd.grad([value], [leaf])[0];
     }

@@ -1,3 +1,4 @@
+using ResearchKit.Models.Execution;
 using ResearchKit.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,6 +41,38 @@ public abstract class Model : IDisposable
 
     /// <summary>How [0,1] RGB pixels become network input.</summary>
     public InputNormalization Normalization { get; private set; }
+
+    /// <summary>How the model's convolutions run (<see cref="ExecutionMode.Exact"/> unless changed).</summary>
+    public ExecutionMode Execution { get; private set; } = ExecutionMode.Exact;
+
+    /// <summary>What the last <see cref="UseExecution"/> checked and decided, one line per convolution shape.</summary>
+    public IReadOnlyList<string> ExecutionReport { get; private set; } = [];
+
+    /// <summary>
+    /// Runs the model's convolutions as <paramref name="mode"/> asks, where that is known to be correct here; returns the
+    /// mode in effect. Models that cannot audit their convolutions stay <see cref="ExecutionMode.Exact"/>.
+    /// </summary>
+    public ExecutionMode UseExecution(ExecutionMode mode)
+    {
+        var (granted, report) = PrepareExecution(mode);
+        (Execution, ExecutionReport) = (granted, report);
+        _tapsBySize.Clear();
+        return granted;
+    }
+
+    /// <summary>
+    /// Prepares weights for <paramref name="mode"/> after auditing the convolutions; returns the mode granted (which
+    /// may be <see cref="ExecutionMode.Exact"/>) and what was found. The default grants only the exact mode.
+    /// </summary>
+    protected virtual (ExecutionMode Granted, IReadOnlyList<string> Report) PrepareExecution(ExecutionMode mode) =>
+        mode == ExecutionMode.Exact ? (mode, [])
+        : (ExecutionMode.Exact, [$"model '{Name}' cannot audit its convolutions, so it runs on libtorch's reference kernels"]);
+
+    /// <summary>
+    /// Selects the kernels the model's <see cref="Execution"/> needs for a forward and backward pass; dispose after the
+    /// backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
+    /// </summary>
+    public IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
 
     /// <summary>Class labels for classifiers (index → label); empty when unknown.</summary>
     public IReadOnlyList<string> Labels { get; set; } = [];
@@ -141,6 +174,7 @@ public abstract class Model : IDisposable
     {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
+        using var kernels = Kernels();
         var outputs = RunPreprocessed(Normalize(images), raw.Values.ToHashSet());
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }

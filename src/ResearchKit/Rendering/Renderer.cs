@@ -32,6 +32,7 @@ public static class Renderer
         {
             if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
             using (var scope = NewDisposeScope())
+            using (model.Kernels())
             {
                 var image = parameterization.Image();
                 var transformed = plan.Transforms.Apply(image, random);

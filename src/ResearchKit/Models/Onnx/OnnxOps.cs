@@ -1,3 +1,4 @@
+using ResearchKit.Models.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -136,16 +137,22 @@ public static class OnnxOps
             pads = new long[pads.Length];
         }
         var padding = pads.Take(kernel.Length).ToArray();
+        // In bfloat16 execution a value may arrive in float32 (from a Constant node); the weights decide.
+        if (x.dtype != w.dtype) x = x.to_type(w.dtype);
         return kernel.Length switch
         {
-            2 => [F.conv2d(x, w, b, strides, padding, dilations, groups)],
+            2 => [Convolution.Run(x, w, b, strides, padding, dilations, groups, node.ConvolutionVariant)],
             1 => [F.conv1d(x, w, b, strides[0], padding[0], dilations[0], groups)],
             _ => throw new UnsupportedOperatorException($"{node}: {kernel.Length}-D convolution is not supported (1-D and 2-D are)"),
         };
     }
 
-    static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i) =>
-        [F.batch_norm(In(i, 0), In(i, 3), In(i, 4), In(i, 1), In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+    static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var (x, scale) = (In(i, 0), In(i, 1));
+        if (x.dtype != scale.dtype) x = x.to_type(scale.dtype);
+        return [F.batch_norm(x, In(i, 3), In(i, 4), scale, In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+    }
 
     static (long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, bool Ceil) PoolGeometry(OnnxNode node, Tensor x)
     {
