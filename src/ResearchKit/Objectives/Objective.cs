@@ -62,7 +62,7 @@ public sealed partial class Objective
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var values = Evaluate(new ObjectiveContext(model, model.Run(images, Taps), images));
-        return values.to_type(ScalarType.Float64).data<double>().ToArray();
+        return values.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
     }
 
     /// <summary>Each term's unweighted value per batch item ([N] each), in the order of <see cref="Terms"/>.</summary>
