@@ -27,7 +27,6 @@ public sealed record RenderPlan
             (lucid.Name, (h, w, n, s) => lucid.CreateParameterization(h, n, s), lucid.Transforms, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
         Height = model.InputHeight;
         Width = model.InputWidth;
-        Device = RenderDevice.Of(model.Device);
     }
 
     /// <summary>The network.</summary>
@@ -60,8 +59,8 @@ public sealed record RenderPlan
     public Action<RenderFrame>? OnFrame { get; init; }
     /// <summary>The command line, recorded in the settings.</summary>
     public string? Command { get; init; }
-    /// <summary>Where the render computes; at first where the model is. Results come back to the CPU.</summary>
-    public RenderDevice Device { get; init; }
+    /// <summary>Where the render computes; null (the default) for wherever the model is when the plan runs.</summary>
+    public RenderDevice? Device { get; init; }
 
     /// <summary>Takes parameterization, transforms, priors, optimizer and default steps from a preset.</summary>
     public RenderPlan WithPreset(PriorPreset preset) => this with

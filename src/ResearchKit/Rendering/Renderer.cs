@@ -17,16 +17,17 @@ public static class Renderer
     /// <exception cref="DeviceUnavailableException">The plan's device is not in this build or on this machine.</exception>
     public static RenderResult Run(RenderPlan plan, CancellationToken cancellation = default)
     {
-        var device = plan.Device.Resolve();
+        var device = plan.Device?.Resolve() ?? plan.Model.Device;
         var model = plan.Model.To(device);
         var objective = plan.Objective;
         foreach (var tap in objective.Taps) model.ResolveTap(tap);
         var random = new Random(plan.SeedValue);
-        using var parameterization = plan.CreateParameterization(plan.Height, plan.Width, plan.BatchSize, plan.SeedValue).To(device);
+        using var parameterization = plan.CreateParameterization(plan.Height, plan.Width, plan.BatchSize, plan.SeedValue);
+        parameterization.To(device);
         using var optimizer = plan.Optimizer.Create(parameterization.Parameters);
         var pixelLeaf = (parameterization as IPixelImage)?.Pixels;
         var history = new RenderHistory();
-        var settings = Settings(plan, parameterization);
+        var settings = Settings(plan, parameterization, device);
 
         Tensor lastGood = SnapshotImage(parameterization);
         var stop = RenderStop.Completed;
@@ -95,7 +96,7 @@ public static class Renderer
         return parameterization.Image().detach().to(CPU, copy: true).DetachFromDisposeScope();
     }
 
-    static RenderSettings Settings(RenderPlan plan, Parameterization parameterization) => new()
+    static RenderSettings Settings(RenderPlan plan, Parameterization parameterization, Device device) => new()
     {
         Model = plan.Model.Name,
         Normalization = plan.Model.NormalizationDescription,
@@ -110,7 +111,7 @@ public static class Renderer
         Batch = plan.BatchSize,
         Steps = plan.StepCount,
         Seed = plan.SeedValue,
-        Device = plan.Device.ToString(),
+        Device = RenderDevice.Of(device).ToString(),
         Command = plan.Command,
     };
 }

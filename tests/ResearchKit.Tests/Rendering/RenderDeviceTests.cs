@@ -77,10 +77,11 @@ public sealed class RenderDeviceTests : IDisposable
     }
 
     [Fact]
-    public void A_plan_starts_where_its_model_is_and_a_missing_device_fails_before_anything_moves()
+    public void A_plan_runs_where_its_model_is_unless_told_and_a_missing_device_fails_before_anything_moves()
     {
         var plan = Render.Plan(_model, "b:2").Size(32).Steps(2);
-        Assert.Equal(RenderDevice.Cpu, plan.Device);
+        Assert.Null(plan.Device);
+        using (var result = plan.Run()) Assert.Equal("cpu", result.Settings.Device);
         Assert.Equal(RenderDevice.Cuda(), plan.OnDevice("cuda").Device);
         Assert.Throws<UnknownDeviceException>(() => plan.OnDevice("gpu"));
         Assert.Throws<DeviceUnavailableException>(() => plan.OnDevice("cuda").Run());
