@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ResearchKit.Models;
+using ResearchKit.Rendering;
 
 namespace ResearchKit.Cli;
 
@@ -29,10 +30,27 @@ static class CommonOptions
 
     public static readonly Option<bool> Force = new("--force") { Description = "Overwrite existing outputs", Recursive = true };
 
+    /// <summary>Only on the commands that render or dream.</summary>
+    public static readonly Option<string> Device = new("--device")
+    {
+        Description = $"Where to compute: {RenderDevice.ValidNames}; cuda needs a CUDA build of TorchSharp (environment.md)",
+        DefaultValueFactory = _ => "cpu",
+    };
+
     public static Model LoadModel(ParseResult parse)
     {
         var model = ModelZoo.Load(parse.GetValue(Model), parse.GetValue(Normalize));
         if (parse.GetValue(Labels) is { } labels) model.Labels = ClassLabels.Load(labels);
         return model;
+    }
+
+    /// <summary>The model on the <c>--device</c> asked for; the device is checked first, before the model loads.</summary>
+    public static Model LoadModelOnDevice(ParseResult parse)
+    {
+        string text = parse.GetValue(Device)!;
+        TorchSharp.torch.Device device;
+        try { device = RenderDevice.Parse(text).Resolve(); }
+        catch (DeviceException e) { throw new ArgumentException($"--device {text}: {e.Reason}", e); }
+        return LoadModel(parse).To(device);
     }
 }

@@ -221,6 +221,7 @@ public sealed class OnnxModel : Model
                 // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
                 throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
+            if (node.OpType == "Constant") outputs = [.. outputs.Select(OnDevice)];
             for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
             {
                 // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
@@ -333,8 +334,23 @@ public sealed class OnnxModel : Model
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var all = _nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
-        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth), all).ToDictionary(p => p.Key, p => p.Value.shape);
+        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth, device: Device), all).ToDictionary(p => p.Key, p => p.Value.shape);
     }
+
+    /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        foreach (var (name, value) in _constants.Where(c => c.Value.is_floating_point()).ToList())
+        {
+            _constants[name] = value.to(device).DetachFromDisposeScope();
+            value.Dispose();
+        }
+    }
+
+    // Floating-point constants join the weights on the model's device. Integer ones (shapes, axes, indices) stay on the
+    // CPU, where kernels read them as numbers.
+    Tensor OnDevice(Tensor constant) =>
+        constant.is_floating_point() && !Devices.Same(constant.device, Device) ? constant.to(Device) : constant;
 
     /// <summary>
     /// Names blocks the way papers and torchvision do: for residual networks, <c>conv1</c> (stem), <c>maxpool</c>,

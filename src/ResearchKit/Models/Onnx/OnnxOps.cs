@@ -323,10 +323,10 @@ public static class OnnxOps
     static Tensor[] Constant(OnnxNode node, IReadOnlyList<Tensor?> _)
     {
         if (node.TensorAttribute("value") is { } value) return [OnnxTensors.ToTensor(value, node.Name, null)];
-        if (node.Has("value_float")) return [tensor(node.Float("value_float", 0f))];
-        if (node.Floats("value_floats") is { } floats) return [tensor(floats)];
-        if (node.Has("value_int")) return [tensor(node.Int("value_int", 0))];
-        if (node.Ints("value_ints") is { } ints) return [tensor(ints)];
+        if (node.Has("value_float")) return [tensor(node.Float("value_float", 0f), device: CPU)];
+        if (node.Floats("value_floats") is { } floats) return [tensor(floats, device: CPU)];
+        if (node.Has("value_int")) return [tensor(node.Int("value_int", 0), device: CPU)];
+        if (node.Ints("value_ints") is { } ints) return [tensor(ints, device: CPU)];
         throw new UnsupportedOperatorException($"{node}: only value, value_float(s) and value_int(s) constants are supported");
     }
 
@@ -335,7 +335,7 @@ public static class OnnxOps
         var shape = In(i, 0).shape;
         int Clamp(long k) => (int)Math.Clamp(k < 0 ? k + shape.Length : k, 0, shape.Length);
         int start = Clamp(node.Int("start", 0)), end = Clamp(node.Int("end", shape.Length));
-        return [tensor(shape[start..Math.Max(start, end)])];
+        return [tensor(shape[start..Math.Max(start, end)], device: CPU)];
     }
 
     static Tensor[] Gather(OnnxNode node, IReadOnlyList<Tensor?> i)
@@ -343,7 +343,7 @@ public static class OnnxOps
         var (data, indices) = (In(i, 0), In(i, 1));
         long axis = node.Int("axis", 0);
         if (axis < 0) axis += data.dim();
-        var flat = indices.flatten();
+        var flat = indices.flatten().to(data.device);
         flat = where(flat < 0, flat + data.shape[axis], flat);
         return [data.index_select(axis, flat).reshape([.. data.shape.Take((int)axis), .. indices.shape, .. data.shape.Skip((int)axis + 1)])];
     }
