@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ResearchKit.Models;
+using ResearchKit.Models.Execution;
 using ResearchKit.Rendering;
 
 namespace ResearchKit.Cli;
@@ -28,6 +29,14 @@ static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<string> Kernels = new("--kernels")
+    {
+        Description = "How convolutions run: fast (oneDNN, channels-last, audited against float64 at load; the default), " +
+            "exact (libtorch's reference kernels), bf16 (oneDNN in bfloat16: fastest, activations within about 1-2 %)",
+        DefaultValueFactory = _ => "fast",
+        Recursive = true,
+    };
+
     public static readonly Option<bool> Force = new("--force") { Description = "Overwrite existing outputs", Recursive = true };
 
     /// <summary>Only on the commands that render or dream.</summary>
@@ -40,6 +49,9 @@ static class CommonOptions
     public static Model LoadModel(ParseResult parse)
     {
         var model = ModelZoo.Load(parse.GetValue(Model), parse.GetValue(Normalize));
+        var kernels = ExecutionMode.Parse(parse.GetValue(Kernels)!);
+        if (model.UseExecution(kernels) != kernels)
+            Console.Error.WriteLine($"note: --kernels {kernels} is not available for this model here, so {model.Execution} runs: {model.ExecutionReport[^1]}");
         if (parse.GetValue(Labels) is { } labels) model.Labels = ClassLabels.Load(labels);
         return model;
     }

@@ -9,7 +9,7 @@ namespace ResearchKit.Benchmarks;
 public static class Measure
 {
     /// <summary>Median milliseconds of <paramref name="repeats"/> runs of <paramref name="action"/> after <paramref name="warmup"/> runs.</summary>
-    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 2)
+    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 5)
     {
         for (int i = 0; i < warmup; i++) action();
         var times = new List<double>();

@@ -66,6 +66,7 @@ public static class Dream
         var record = new DreamRecord(model.Name, model.NormalizationDescription, settings, (int)dream.shape[3], (int)dream.shape[2])
         {
             Device = RenderDevice.Of(model.Device).ToString(),
+            Kernels = model.Execution.Name,
         };
         return new DreamResult(dream.cpu().MoveToOuterDisposeScope(), record, stop, done, before, after);
     }

@@ -34,6 +34,8 @@ public sealed record DreamRecord(string Model, string Normalization, DreamSettin
 
     /// <summary>Where it was computed: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>How the model's convolutions ran: <c>exact</c>, <c>fast</c> or <c>bf16</c>.</summary>
+    public string Kernels { get; init; } = "exact";
 
     /// <summary>The command line that produced the dream, when there was one.</summary>
     public string? Command { get; init; }

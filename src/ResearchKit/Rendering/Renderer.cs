@@ -113,6 +113,7 @@ public static class Renderer
         Steps = plan.StepCount,
         Seed = plan.SeedValue,
         Device = RenderDevice.Of(device).ToString(),
+        Kernels = plan.Model.Execution.Name,
         Command = plan.Command,
     };
 }

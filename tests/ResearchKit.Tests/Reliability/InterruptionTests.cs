@@ -112,6 +112,47 @@ public sealed class InterruptionTests : IDisposable
         Assert.Equal(bytes, frames.Select(File.ReadAllBytes));
     }
 
+    [Fact]
+    public async Task Ctrl_c_stops_the_gallery_with_130_and_a_rerun_keeps_the_finished_sections()
+    {
+        string[] gallery = ["gallery", "--quick", "--model", "tiny.onnx", "--out", "gallery"];
+        using var process = Start(_scratch.Path, gallery);
+        var errorText = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        string first = _scratch.File("gallery/sections/activations.html");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(_scratch.File("gallery/sections/activations.json")))
+            {
+                if (process.HasExited) Assert.Fail($"the gallery ended before its first section: {await errorText}");
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no finished section after 2 minutes");
+                await Task.Delay(20);
+            }
+            Assert.Equal(0, Kill(process.Id, SigInt));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        string error = await errorText;
+        // The signal may land after the last section on a fast machine; then the run simply finished.
+        Assert.True(process.ExitCode is 130 or 0, $"exit {process.ExitCode}: {error}");
+        Assert.DoesNotContain("   at ", error);
+        var written = File.GetLastWriteTimeUtc(first);
+        var bytes = File.ReadAllBytes(first);
+
+        var (code, _, rerunError) = CliProcess.Run(_scratch.Path, gallery);
+        Assert.True(code == 0, rerunError);
+        Assert.Contains("section 'activations' is up to date", rerunError);
+        Assert.Equal(bytes, File.ReadAllBytes(first));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(first));
+        Assert.True(File.Exists(_scratch.File("gallery/index.html")));
+        Assert.DoesNotContain(Directory.GetFiles(_scratch.File("gallery"), "*.tmp", SearchOption.AllDirectories), _ => true);
+    }
+
     const int SigInt = 2;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -203,9 +203,11 @@ public static class OnnxOps
         var channelPads = new long[2 * x.dim()];
         (channelPads[1], channelPads[x.dim() + 1]) = (before, after);
         CheckPadding(x.shape, channelPads);
-        var squares = F.pad((x * x).unsqueeze(1), [0, 0, 0, 0, before, after]);
+        // libtorch's 3-D average pooling has no bfloat16 kernel; the channel sums are taken in float32.
+        var wide = x.dtype == ScalarType.BFloat16 ? x.to_type(ScalarType.Float32) : x;
+        var squares = F.pad((wide * wide).unsqueeze(1), [0, 0, 0, 0, before, after]);
         var sums = F.avg_pool3d(squares, [size, 1, 1], [1, 1, 1]).squeeze(1) * size;
-        return [x / (bias + alpha / size * sums).pow(beta)];
+        return [(wide / (bias + alpha / size * sums).pow(beta)).to_type(x.dtype)];
     }
 
     static Tensor[] Flatten(OnnxNode node, IReadOnlyList<Tensor?> i)
