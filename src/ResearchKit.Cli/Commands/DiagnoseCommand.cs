@@ -29,7 +29,7 @@ static class DiagnoseCommand
                 return RunOne(settings with { Seed = parse.GetValue(seed) ?? 0 }, parse.GetValue(control), folder, parse.GetValue(CommonOptions.Force));
             if (parse.GetValue(seed) is not null) throw new ArgumentException("give --seed (one run) or --seeds (a sweep), not both");
             if (parse.GetValue(control)) throw new ArgumentException("--seeds runs every seed's control model already; drop --control");
-            return Sweep(settings.Validate(), SeedList.Parse(list), folder, parse.GetValue(CommonOptions.Force));
+            return Sweep(settings, SeedList.Parse(list), folder, parse.GetValue(CommonOptions.Force));
         });
         return command;
     }

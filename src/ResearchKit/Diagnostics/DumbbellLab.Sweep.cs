@@ -27,7 +27,8 @@ public static partial class DumbbellLab
     {
         settings.Validate();
         if (seeds.Count == 0) throw new ArgumentException("a sweep needs at least one seed", nameof(seeds));
-        if (seeds.Distinct().Count() != seeds.Count) throw new ArgumentException($"seeds {string.Join(",", seeds)} repeat a seed", nameof(seeds));
+        if (seeds.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new ArgumentException(FormattableString.Invariant($"seed {repeated.Key} appears more than once"), nameof(seeds));
         visualizer ??= new PixelAscentVisualizer();
         var files = new SweepRowFiles(folder, settings, visualizer.Description);
         var kept = files.Keep(seeds, overwrite);
@@ -45,7 +46,8 @@ public static partial class DumbbellLab
                 files.Save(row);
             }
             rows.Add(row);
-            progress?.Report(new DumbbellSweepProgress(seed, rows.Count, seeds.Count, kept.ContainsKey(seed) ? DumbbellSweepStage.Kept : DumbbellSweepStage.Finished, Row: row));
+            var stage = kept.ContainsKey(seed) ? DumbbellSweepStage.Kept : DumbbellSweepStage.Finished;
+            progress?.Report(new DumbbellSweepProgress(seed, rows.Count, seeds.Count, stage, Row: row));
         }
         var report = new DumbbellSweepReport(settings, visualizer.Description, rows);
         report.WriteTo(folder);

@@ -157,6 +157,13 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
             $"{Settings.ProbeImages} probe images; {MeanSecondsPerSeed:0} s per seed (both models).");
         md.AppendLine(culture, $"Rule: {Settings.Rule}. Visualizer: {Visualizer}.");
         md.AppendLine();
+        md.AppendLine("Where the thresholds sit between the two kinds of model:");
+        md.AppendLine();
+        md.AppendLine("| measurement | threshold | planted: min / median / max | control: min / median / max |");
+        md.AppendLine("|---|---:|---:|---:|");
+        md.AppendLine(culture, $"| visualization margin | {Settings.MinimumScoreMargin:0.000} | {Spread(r => r.Planted.ScoreMargin)} | {Spread(r => r.Control.ScoreMargin)} |");
+        md.AppendLine(culture, $"| accuracy drop without the arm | {Settings.MinimumAccuracyDrop:0.000} | {Spread(r => r.Planted.AccuracyDrop)} | {Spread(r => r.Control.AccuracyDrop)} |");
+        md.AppendLine();
         md.AppendLine("| seed | model | test acc. | acc. with arm | without | drop | arm alone → dumbbell | dumbbell viz score | best other class | margin | verdict |");
         md.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---|");
         foreach (var row in Rows)
@@ -165,6 +172,14 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
                     $"{run.AccuracyDrop:0.000} | {run.ArmOnlyDumbbellRate:0.000} | {run.DumbbellScore:0.0000} | {run.BestOtherClass} {run.BestOtherScore:0.0000} | " +
                     $"{run.ScoreMargin:0.0000} | {(run.ReliesOnPlantedFeature(Settings) ? "relies" : "does not rely")} |");
         return md.ToString();
+    }
+
+    string Spread(Func<DumbbellSweepRow, double> measurement)
+    {
+        if (Rows.Count == 0) return "–";
+        var sorted = Rows.Select(measurement).Order().ToArray();
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return FormattableString.Invariant($"{sorted[0]:0.000} / {median:0.000} / {sorted[^1]:0.000}");
     }
 
     string Rate(int count)
