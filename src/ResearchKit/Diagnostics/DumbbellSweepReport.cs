@@ -154,7 +154,7 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
         md.AppendLine();
         md.AppendLine(culture, $"Seeds {SeedList.Format(Rows.Select(r => r.Seed))}; planted probability {Settings.PlantedProbability:0.##} (control 0), " +
             $"{Settings.ImageSize}x{Settings.ImageSize} images, {Settings.TrainImagesPerClass} training images per class, {Settings.Epochs} epochs, " +
-            $"{Settings.ProbeImages} probe images; {MeanSecondsPerSeed:0} s per seed (both models).");
+            $"{Settings.ProbeImages} probe images. Wall time per seed (both models): mean {MeanSecondsPerSeed:0} s, min / median / max {Spread(r => r.Seconds, "0")} s.");
         md.AppendLine(culture, $"Rule: {Settings.Rule}. Visualizer: {Visualizer}.");
         md.AppendLine();
         md.AppendLine("Where the thresholds sit between the two kinds of model:");
@@ -174,12 +174,13 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
         return md.ToString();
     }
 
-    string Spread(Func<DumbbellSweepRow, double> measurement)
+    /// <summary>"min / median / max" of a measurement over the rows.</summary>
+    string Spread(Func<DumbbellSweepRow, double> measurement, string format = "0.000")
     {
         if (Rows.Count == 0) return "–";
         var sorted = Rows.Select(measurement).Order().ToArray();
         double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        return FormattableString.Invariant($"{sorted[0]:0.000} / {median:0.000} / {sorted[^1]:0.000}");
+        return string.Join(" / ", new[] { sorted[0], median, sorted[^1] }.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
     }
 
     string Rate(int count)

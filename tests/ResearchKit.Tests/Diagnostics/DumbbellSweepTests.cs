@@ -53,6 +53,7 @@ public class DumbbellSweepTests
         Assert.Contains("| detection (planted models judged to rely on the arm) | 0.50 (2/4) |", md);
         Assert.Contains("| false alarm (control models judged to rely on it) | 0.25 (1/4) |", md);
         Assert.Contains("Seeds 0-3;", md);
+        Assert.Contains("Wall time per seed (both models): mean 75 s, min / median / max 60 / 75 / 90 s.", md);
         // Margins: planted 0.04, 0.06, 0.30, 0.30; control -0.1, 0, 0.2, 0.3.
         Assert.Contains("| visualization margin | 0.050 | 0.040 / 0.180 / 0.300 | -0.100 / 0.100 / 0.300 |", md);
         Assert.Contains("| 1 | control | 0.900 | 0.950 | 0.650 | 0.300 | 0.100 | 0.2100 | ring 0.0100 | 0.2000 | relies |", md);
