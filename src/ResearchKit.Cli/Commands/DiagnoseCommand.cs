@@ -17,14 +17,18 @@ static class DiagnoseCommand
         var planted = new Option<double>("--planted-prob") { Description = "How often the arm accompanies a training dumbbell", DefaultValueFactory = _ => 0.9 };
         var control = new Option<bool>("--control") { Description = "Train without the planted feature (the verdict must come out false)" };
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: the lab's)" };
+        var minMargin = new Option<double?>("--min-score-margin") { Description = "Verdict threshold: how far the dumbbell visualization's planted-feature score must beat every other class's (default: the lab's)" };
+        var minDrop = new Option<double?>("--min-accuracy-drop") { Description = "Verdict threshold: how much dumbbell accuracy must fall without the arm (default: the lab's); a sweep judges kept seeds again without retraining" };
         var output = new Option<string>("--out") { Description = "Report folder: visualizations, examples, summary.json, summary.md (a sweep: seed-N.json, sweep.json, sweep.md)", Required = true };
         var command = new Command("diagnose", "The dumbbell lab: train a classifier on synthetic data with a planted context feature, " +
-            "visualize its classes, test counterfactuals and say whether it relies on the feature") { seed, seeds, planted, control, epochs, output };
+            "visualize its classes, test counterfactuals and say whether it relies on the feature") { seed, seeds, planted, control, epochs, minMargin, minDrop, output };
         command.SetAction(parse =>
         {
             var folder = parse.GetValue(output)!;
             var settings = new DumbbellLabSettings(PlantedProbability: parse.GetValue(planted));
             if (parse.GetValue(epochs) is { } e) settings = settings with { Epochs = e };
+            if (parse.GetValue(minMargin) is { } margin) settings = settings with { MinimumScoreMargin = margin };
+            if (parse.GetValue(minDrop) is { } drop) settings = settings with { MinimumAccuracyDrop = drop };
             if (parse.GetValue(seeds) is not { } list)
                 return RunOne(settings with { Seed = parse.GetValue(seed) ?? 0 }, parse.GetValue(control), folder, parse.GetValue(CommonOptions.Force));
             if (parse.GetValue(seed) is not null) throw new ArgumentException("give --seed (one run) or --seeds (a sweep), not both");

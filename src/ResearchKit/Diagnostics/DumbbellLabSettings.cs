@@ -70,6 +70,8 @@ public sealed record DumbbellLabSettings(
                      (nameof(TestImagesPerClass), TestImagesPerClass), (nameof(ProbeImages), ProbeImages), (nameof(BatchSize), BatchSize), (nameof(Width), Width) })
             if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive");
+        if (double.IsNaN(MinimumScoreMargin)) throw new ArgumentOutOfRangeException(nameof(MinimumScoreMargin), MinimumScoreMargin, "MinimumScoreMargin must be a number");
+        if (double.IsNaN(MinimumAccuracyDrop)) throw new ArgumentOutOfRangeException(nameof(MinimumAccuracyDrop), MinimumAccuracyDrop, "MinimumAccuracyDrop must be a number");
         if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 (or null)");
         return this;
     }
