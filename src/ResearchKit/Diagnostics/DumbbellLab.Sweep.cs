@@ -65,7 +65,6 @@ public static partial class DumbbellLab
             return DumbbellRunSummary.Of(report);
         }
     }
-
 }
 
 /// <summary>What a sweep is doing.</summary>
