@@ -4,7 +4,7 @@
 ResNet-18 as the packaged model has it (stages of 2, 2, 2 and 3 basic blocks, BGR/255/mean-image input replaced by a
 plain scale since weights are random), CPU, no downloads. Prints one JSON object.
 """
-import json, math, resource, sys, time
+import json, math, os, resource, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -40,7 +40,7 @@ class ResNet18(nn.Module):
         return x if stop < 4 else F.adaptive_avg_pool2d(x, 1)
 
 
-def median_ms(fn, repeats=10, warmup=2):
+def median_ms(fn, repeats=10, warmup=5):
     for _ in range(warmup):
         fn()
     times = []
@@ -99,6 +99,8 @@ def dream(model, image, octaves=4, scale=1.4, steps=10, step_size=1.5 / 255, jit
 
 def main():
     rss_steps = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    # Debian's build starts with one thread; the kit uses every core, so the peer must too.
+    torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count())
     torch.manual_seed(0)
     model = ResNet18().eval()
     for p in model.parameters():

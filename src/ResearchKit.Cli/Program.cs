@@ -4,7 +4,7 @@ using ResearchKit.Cli.Commands;
 
 var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
 {
-    CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Force,
+    CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Kernels, CommonOptions.Force,
     LayersCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),

@@ -2,7 +2,6 @@ using System.CommandLine;
 using ResearchKit.Atlas;
 using ResearchKit.Charts;
 using ResearchKit.Priors;
-using TorchSharp;
 
 namespace ResearchKit.Cli.Commands;
 
@@ -20,18 +19,15 @@ static class AtlasCommand
         var batch = new Option<int>("--batch") { Description = "Channels rendered at once", DefaultValueFactory = _ => 1 };
         var images = new Option<string?>("--images") { Description = "Folder of photos for dataset examples and the activation they reach" };
         var shard = new Option<string>("--shard") { Description = "Render part i of n (0-based), e.g. 3/8; auto/8 reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX", DefaultValueFactory = _ => "0/1" };
-        var device = new Option<string>("--device") { Description = "cpu (default) or cuda", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong("cpu", "cuda");
         var output = new Option<string?>("--out") { Description = "Atlas folder (a finished channel there is kept: runs resume)" };
         var command = new Command("atlas", "A layer atlas: one visualization per channel, sharded and resumable, on a browsable page")
-            { VisualizeCommand.Layer, channels, prior, VisualizeCommand.Steps, size, batch, VisualizeCommand.Seed, images, shard, device, output, Merge() };
+            { VisualizeCommand.Layer, channels, prior, VisualizeCommand.Steps, size, batch, VisualizeCommand.Seed, images, shard, CommonOptions.Device, output, Merge() };
         command.SetAction(parse =>
         {
-            CheckDevice(parse.GetValue(device)!);
             var layer = parse.GetValue(VisualizeCommand.Layer) ?? throw new ArgumentException("give --layer, e.g. --layer layer3");
             var folder = parse.GetValue(output) ?? throw new ArgumentException("give --out, the atlas folder");
             var part = Shard.Parse(parse.GetValue(shard)!);
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = CommonOptions.LoadModelOnDevice(parse);
             var list = parse.GetValue(channels) is { } text
                 ? AtlasSettings.ParseChannels(text)
                 : [.. Enumerable.Range(0, model.Tap(layer).Channels)];
@@ -65,14 +61,6 @@ static class AtlasCommand
             return 4;
         });
         return command;
-    }
-
-    static void CheckDevice(string device)
-    {
-        if (device != "cuda") return;
-        if (!torch.cuda.is_available())
-            throw new ArgumentException("--device cuda: TorchSharp finds no CUDA here (this build uses TorchSharp-cpu); run with --device cpu");
-        throw new ArgumentException("--device cuda: the renderer keeps its tensors on the CPU; CUDA rendering is not supported yet");
     }
 
     static void Summarize(AtlasManifest manifest, string folder)

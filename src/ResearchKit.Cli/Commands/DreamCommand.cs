@@ -25,7 +25,7 @@ static class DreamCommand
             string path = parse.GetValue(output)!;
             bool force = parse.GetValue(CommonOptions.Force);
             DreamOptions.RefuseExisting(force, path, RenderResult.SidecarPath(path));
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = CommonOptions.LoadModelOnDevice(parse);
             Objective goal;
             if (parse.GetValue(guide) is { } guidePath)
             {
@@ -70,7 +70,7 @@ sealed class DreamOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _octaves, _octaveScale, _steps, _stepSize, _jitter, _tile, _seed, _size })
+        foreach (var option in new Option[] { _octaves, _octaveScale, _steps, _stepSize, _jitter, _tile, _seed, _size, CommonOptions.Device })
             command.Options.Add(option);
     }
 

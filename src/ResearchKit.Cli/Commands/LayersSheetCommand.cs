@@ -25,7 +25,7 @@ static class LayersSheetCommand
             string path = parse.GetValue(output)!;
             bool force = parse.GetValue(CommonOptions.Force);
             DreamOptions.RefuseExisting(force, path, RenderResult.SidecarPath(path));
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = CommonOptions.LoadModelOnDevice(parse);
             var chosen = parse.GetValue(layers) is { Length: > 0 } given ? given : Dream.NumberedLayers(model);
             var settings = options.Settings(parse, chosen[0]);
             string source = parse.GetValue(photo)!;

@@ -25,13 +25,13 @@ static class VisualizeCommand
         var diversity = new Option<double>("--diversity") { Description = "Weight of the diversity term across the batch", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Output image (PNG); settings go to a .json beside it", Required = true };
         var command = new Command("visualize", "Render an image that maximizes a channel, a layer or a class, under a natural-image prior")
-            { Layer, Channel, ClassOption, Like, ObjectiveText, prior, Steps, Size, batch, diversity, Seed, output };
+            { Layer, Channel, ClassOption, Like, ObjectiveText, prior, Steps, Size, batch, diversity, Seed, CommonOptions.Device, output };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             bool force = parse.GetValue(CommonOptions.Force);
             DreamOptions.RefuseExisting(force, path, RenderResult.SidecarPath(path));
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = CommonOptions.LoadModelOnDevice(parse);
             var objective = ParseObjective(parse, model);
             double weight = parse.GetValue(diversity);
             if (weight != 0)

@@ -36,7 +36,7 @@ static class ZoomCommand
             if (mp4Path is not null && FrameAnimation.FindFfmpeg() is null)
                 throw new FileNotFoundException("--mp4 needs ffmpeg on PATH, and there is none; leave out --mp4 or install ffmpeg (--gif needs nothing)");
 
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = CommonOptions.LoadModelOnDevice(parse);
             Objective goal = parse.GetValue(objective) is { } text ? Objective.Parse(text) : Objective.Layer(parse.GetValue(layer)!);
             var dream = options.Settings(parse, goal);
             var settings = new ZoomSettings(dream) { Frames = parse.GetValue(frames), Zoom = parse.GetValue(zoom), Rotate = parse.GetValue(rotate) }.Validate();

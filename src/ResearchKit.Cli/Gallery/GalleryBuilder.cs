@@ -45,7 +45,7 @@ sealed partial class GalleryBuilder(Model model, GallerySettings settings, strin
     string Section(string name, string title, Func<string> build)
     {
         cancellation.ThrowIfCancellationRequested();
-        var key = JsonSerializer.Serialize(new { settings, model = model.Name, normalization = model.Normalization, version = RenderSettings.Version });
+        var key = JsonSerializer.Serialize(new { settings, model = model.Name, normalization = model.Normalization, kernels = model.Execution.Name, version = RenderSettings.Version });
         string fragmentPath = Path.Combine(_sections, name + ".html"), keyPath = Path.Combine(_sections, name + ".json");
         if (!force && File.Exists(fragmentPath) && File.Exists(keyPath) && File.ReadAllText(keyPath) == key)
         {

@@ -36,6 +36,7 @@ public static class LayerAtlas
     /// Renders the channels of <paramref name="shard"/> into <paramref name="folder"/>, skipping channels whose image
     /// and sidecar are already there and match the settings, then writes <c>manifest.json</c> and <c>index.html</c>.
     /// A batch's seed is the base seed plus its first channel, so sharded and unsharded runs write the same bytes.
+    /// Renders compute where the model is (<see cref="Model.To"/>); each channel's sidecar records the device.
     /// </summary>
     /// <param name="plotlyScript">A <c>script</c> element defining <c>window.Plotly</c> for the page's curves
     /// (e.g. ResearchKit.Charts' <c>PlotlyJs.LoaderHtml()</c>); without it the page lists the final values only.</param>
@@ -191,8 +192,8 @@ public static class LayerAtlas
             using var noGrad = no_grad();
             var map = model.Run(ImageIO.Load(file, model.InputWidth, model.InputHeight), settings.Layer)[0];
             long h = map.shape[^2], w = map.shape[^1];
-            var means = map.flatten(1).mean([1]).data<float>().ToArray();
-            var best = map.flatten(1).argmax(1).data<long>().ToArray();
+            var means = map.flatten(1).mean([1]).cpu().data<float>().ToArray();
+            var best = map.flatten(1).argmax(1).cpu().data<long>().ToArray();
             foreach (var c in channels)
                 candidates[c].Add((file, means[c], (int)(best[c] / w), (int)(best[c] % w), h, w));
         }

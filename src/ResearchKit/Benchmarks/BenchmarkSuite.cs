@@ -37,6 +37,8 @@ public sealed record BenchmarkFigures
     public double TiledDream4096Seconds { get; init; }
     /// <summary>libtorch intra-op threads.</summary>
     public int Threads { get; init; }
+    /// <summary>The model's execution mode (<c>exact</c>, <c>fast</c>, <c>bf16</c>).</summary>
+    public string Kernels { get; init; } = "";
 }
 
 /// <summary>Runs the benchmark figures on a model (ResNet-18 by default).</summary>
@@ -46,7 +48,7 @@ public static class BenchmarkSuite
     public static BenchmarkFigures Run(Model model, int rssSteps = 2000, bool tiledDream = true, Action<string>? log = null)
     {
         log ??= _ => { };
-        var figures = new BenchmarkFigures { Threads = get_num_threads(), RssSteps = rssSteps };
+        var figures = new BenchmarkFigures { Threads = get_num_threads(), RssSteps = rssSteps, Kernels = model.Execution.Name };
 
         log("forward and backward at 224x224");
         double forward;

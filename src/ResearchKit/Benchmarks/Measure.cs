@@ -9,7 +9,7 @@ namespace ResearchKit.Benchmarks;
 public static class Measure
 {
     /// <summary>Median milliseconds of <paramref name="repeats"/> runs of <paramref name="action"/> after <paramref name="warmup"/> runs.</summary>
-    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 2)
+    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 5)
     {
         for (int i = 0; i < warmup; i++) action();
         var times = new List<double>();
@@ -31,6 +31,7 @@ public static class Measure
         {
             using var scope = NewDisposeScope();
             var x = image.detach().requires_grad_();
+            using var kernels = model.Kernels();
             model.Run(x, tap).mean().backward();
         }, repeats);
     }

@@ -99,6 +99,7 @@ public static class ClassifierTrainer
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
+                    using var kernels = model.Kernels();
                     var batch = tensor(indices[start..Math.Min(start + settings.BatchSize, indices.Length)], dtype: int64);
                     var images = train.Images.index_select(0, batch);
                     var labels = train.Labels.index_select(0, batch);

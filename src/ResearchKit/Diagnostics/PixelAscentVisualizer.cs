@@ -45,6 +45,7 @@ public sealed class PixelAscentVisualizer(PixelAscentSettings? settings = null) 
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            using var kernels = model.Kernels();
             var image = sigmoid(pixels);
             var shifted = image.roll([shifts.Next(-jitter, jitter + 1), shifts.Next(-jitter, jitter + 1)], [2, 3]);
             var value = objective.Evaluate(new ObjectiveContext(model, model.Run(shifted, objective.Taps), image)).sum();

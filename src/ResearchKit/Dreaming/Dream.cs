@@ -1,6 +1,7 @@
 using ResearchKit.Imaging;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
+using ResearchKit.Rendering;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,9 +20,10 @@ public static class Dream
     public const int MinOctaveSide = 16;
 
     /// <summary>
-    /// Dreams <paramref name="photo"/> ([1,3,H,W] or [3,H,W], values in [0,1]). Cancellation, or a gradient that is NaN
-    /// or infinite, stops at the next step and still returns a full-size image (the detail dreamt so far carried up);
-    /// the result says why it stopped.
+    /// Dreams <paramref name="photo"/> ([1,3,H,W] or [3,H,W], values in [0,1]) on the model's device (see
+    /// <see cref="Model.To"/>); the dream comes back on the CPU. Cancellation, or a gradient that is NaN or infinite,
+    /// stops at the next step and still returns a full-size image (the detail dreamt so far carried up); the result
+    /// says why it stopped.
     /// </summary>
     /// <param name="progress">Told after every step.</param>
     /// <param name="onStep">Called after every step with the live image (e.g. to show it in a notebook).</param>
@@ -36,7 +38,7 @@ public static class Dream
         settings.Validate();
         foreach (var tap in settings.Objective.Taps) model.ResolveTap(tap);
         using var scope = NewDisposeScope();
-        var start = SinglePhoto(photo);
+        var start = SinglePhoto(photo).to(model.Device);
         OctaveSizes(start.shape[2], start.shape[3], settings.Octaves, settings.OctaveScale);
         var random = new Random(settings.Seed);
         var stop = DreamStop.Completed;
@@ -61,8 +63,12 @@ public static class Dream
         });
 
         double after = DreamGradient.Value(model, settings.Objective, dream, settings.Tile);
-        var record = new DreamRecord(model.Name, model.NormalizationDescription, settings, (int)dream.shape[3], (int)dream.shape[2]);
-        return new DreamResult(dream.MoveToOuterDisposeScope(), record, stop, done, before, after);
+        var record = new DreamRecord(model.Name, model.NormalizationDescription, settings, (int)dream.shape[3], (int)dream.shape[2])
+        {
+            Device = RenderDevice.Of(model.Device).ToString(),
+            Kernels = model.Execution.Name,
+        };
+        return new DreamResult(dream.cpu().MoveToOuterDisposeScope(), record, stop, done, before, after);
     }
 
     /// <summary>
@@ -155,7 +161,7 @@ public static class Dream
         return Objective.Custom($"guide {layer} ({name})", [layer], ctx =>
         {
             var a = ctx[layer].flatten(2);                                          // [N, C, positions]
-            var dots = matmul(a.transpose(1, 2), features.to(a.dtype));             // [N, positions, guide positions]
+            var dots = matmul(a.transpose(1, 2), features.to(a.dtype, a.device));   // [N, positions, guide positions]
             return dots.max(2).values.mean([1]);
         });
     }

@@ -34,7 +34,7 @@ internal static class DreamGradient
         foreach (var t in Tiles(height, width, tile))
         {
             using var scope = NewDisposeScope();
-            var (rows, columns) = t.Indices(height, width, shiftY, shiftX);
+            var (rows, columns) = t.Indices(height, width, shiftY, shiftX, image.device);
             var piece = Crop(image, rows, columns).requires_grad_(true);
             double weight = (double)rows.shape[0] * columns.shape[0] / (height * width);
             var pieceGradient = Of(model, objective, piece, weight);
@@ -52,7 +52,7 @@ internal static class DreamGradient
         foreach (var t in Tiles(height, width, tile ?? (int)Math.Max(height, width)))
         {
             using var scope = NewDisposeScope();
-            var (rows, columns) = t.Indices(height, width, 0, 0);
+            var (rows, columns) = t.Indices(height, width, 0, 0, image.device);
             var piece = Crop(image, rows, columns);
             double weight = (double)rows.shape[0] * columns.shape[0] / (height * width);
             total += weight * Evaluate(model, objective, piece).mean().ToDouble();
@@ -87,6 +87,7 @@ internal static class DreamGradient
     static Tensor Of(Model model, Objective objective, Tensor leaf, double weight)
     {
         using var enableGrad = enable_grad();
+        using var kernels = model.Kernels();
         var value = Evaluate(model, objective, leaf).sum() * weight;
         return autograd.grad([value], [leaf])[0];
     }
@@ -95,8 +96,11 @@ internal static class DreamGradient
 /// <summary>A rectangle of the rolled image: <see cref="Height"/> rows from <see cref="Top"/>, <see cref="Width"/> columns from <see cref="Left"/>.</summary>
 internal readonly record struct TileRegion(long Top, long Height, long Left, long Width)
 {
-    /// <summary>The rows and columns of the unrolled image that this tile of the image rolled by (shiftY, shiftX) holds.</summary>
-    public (Tensor Rows, Tensor Columns) Indices(long imageHeight, long imageWidth, int shiftY, int shiftX) =>
-        (arange(Top, Top + Height).sub_(shiftY).remainder_(imageHeight),
-         arange(Left, Left + Width).sub_(shiftX).remainder_(imageWidth));
+    /// <summary>
+    /// The rows and columns of the unrolled image that this tile of the image rolled by (shiftY, shiftX) holds, on
+    /// <paramref name="device"/> (the image's; the CPU by default).
+    /// </summary>
+    public (Tensor Rows, Tensor Columns) Indices(long imageHeight, long imageWidth, int shiftY, int shiftX, Device? device = null) =>
+        (arange(Top, Top + Height, device: device ?? CPU).sub_(shiftY).remainder_(imageHeight),
+         arange(Left, Left + Width, device: device ?? CPU).sub_(shiftX).remainder_(imageWidth));
 }

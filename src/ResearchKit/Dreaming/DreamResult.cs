@@ -32,6 +32,11 @@ public sealed record DreamRecord(string Model, string Normalization, DreamSettin
     /// <summary>The photo the dream started from, when known (a path, or e.g. "noise").</summary>
     public string? Source { get; init; }
 
+    /// <summary>Where it was computed: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>How the model's convolutions ran: <c>exact</c>, <c>fast</c> or <c>bf16</c>.</summary>
+    public string Kernels { get; init; } = "exact";
+
     /// <summary>The command line that produced the dream, when there was one.</summary>
     public string? Command { get; init; }
 
@@ -54,7 +59,7 @@ public sealed record DreamRecord(string Model, string Normalization, DreamSettin
 /// <summary>A dreamt image with the record of how it was made and the objective before and after.</summary>
 public sealed class DreamResult(Tensor image, DreamRecord record, DreamStop stop, int stepsDone, double objectiveBefore, double objectiveAfter) : IDisposable
 {
-    /// <summary>The dream, [1,3,H,W] in [0,1], the photo's size.</summary>
+    /// <summary>The dream, [1,3,H,W] in [0,1], the photo's size, on the CPU.</summary>
     public Tensor Image { get; } = image;
 
     /// <summary>How it was made.</summary>

@@ -47,6 +47,7 @@ public static class ZoomLoop
             ["recipe"] = recipe,
             ["frames"] = settings.Frames,
             ["command"] = command,
+            ["device"] = RenderDevice.Of(model.Device).ToString(),
             ["libraryVersion"] = RenderSettings.Version,
             ["torchSharpVersion"] = typeof(torch).Assembly.GetName().Version?.ToString(),
         }, DreamRecord.JsonOptions));
@@ -94,7 +95,7 @@ public static class ZoomLoop
         double radians = degrees * Math.PI / 180, c = Math.Cos(radians) / zoom, s = Math.Sin(radians) / zoom;
         using var scope = NewDisposeScope();
         // Output → input map in grid_sample's normalized coordinates; the H/W factors keep rotations rigid on non-square images.
-        var theta = tensor(new[] { c, -s * height / width, 0, s * width / height, c, 0 }, [1, 2, 3]).to(batch.dtype);
+        var theta = tensor(new[] { c, -s * height / width, 0, s * width / height, c, 0 }, [1, 2, 3], dtype: batch.dtype, device: batch.device);
         var grid = F.affine_grid(theta, [1, 3, height, width], align_corners: false);
         return F.grid_sample(batch, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false)
             .MoveToOuterDisposeScope();

@@ -52,7 +52,7 @@ public sealed record ZoomStart(Tensor Image, string Description)
         if (width > ImageIO.MaxSide || height > ImageIO.MaxSide || (long)width * height > ImageIO.MaxPixels)
             throw new ArgumentOutOfRangeException(nameof(width),
                 $"noise of {width}x{height} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all");
-        var noise = rand([1, 3, height, width], generator: new Generator((ulong)seed)).sub_(0.5).mul_(0.2).add_(0.5);
+        var noise = rand([1, 3, height, width], generator: new Generator((ulong)seed), device: CPU).sub_(0.5).mul_(0.2).add_(0.5);
         return new ZoomStart(noise, $"noise {width}x{height} seed {seed}");
     }
 
@@ -65,7 +65,7 @@ public sealed record ZoomStart(Tensor Image, string Description)
     static string PixelHash(Tensor image)
     {
         using var scope = NewDisposeScope();
-        var values = image.detach().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        var values = image.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(values.AsSpan())))[..16];
     }
 }

@@ -150,7 +150,7 @@ public static class ImageIO
                 }
             }
         });
-        return tensor(values, [1, 3, height, width]);
+        return tensor(values, [1, 3, height, width], device: CPU);
     }
 
     static byte ToByte(float v)

@@ -1,3 +1,4 @@
+using ResearchKit.Models.Execution;
 using ResearchKit.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,6 +42,39 @@ public abstract class Model : IDisposable
     /// <summary>How [0,1] RGB pixels become network input.</summary>
     public InputNormalization Normalization { get; private set; }
 
+    /// <summary>How the model's convolutions run (<see cref="ExecutionMode.Exact"/> unless changed).</summary>
+    public ExecutionMode Execution { get; private set; } = ExecutionMode.Exact;
+
+    /// <summary>What the last <see cref="UseExecution"/> checked and decided, one line per convolution shape.</summary>
+    public IReadOnlyList<string> ExecutionReport { get; private set; } = [];
+
+    /// <summary>
+    /// Runs the model's convolutions as <paramref name="mode"/> asks, where that is known to be correct here; returns the
+    /// mode in effect. Models that cannot audit their convolutions stay <see cref="ExecutionMode.Exact"/>.
+    /// </summary>
+    public ExecutionMode UseExecution(ExecutionMode mode)
+    {
+        var (granted, report) = Device.type == DeviceType.CPU || mode == ExecutionMode.Exact ? PrepareExecution(mode)
+            : (ExecutionMode.Exact, [$"oneDNN runs on the CPU only; on {Device} the device's own kernels run"]);
+        (Execution, ExecutionReport) = (granted, report);
+        _tapsBySize.Clear();
+        return granted;
+    }
+
+    /// <summary>
+    /// Prepares weights for <paramref name="mode"/> after auditing the convolutions; returns the mode granted (which
+    /// may be <see cref="ExecutionMode.Exact"/>) and what was found. The default grants only the exact mode.
+    /// </summary>
+    protected virtual (ExecutionMode Granted, IReadOnlyList<string> Report) PrepareExecution(ExecutionMode mode) =>
+        mode == ExecutionMode.Exact ? (mode, [])
+        : (ExecutionMode.Exact, [$"model '{Name}' cannot audit its convolutions, so it runs on libtorch's reference kernels"]);
+
+    /// <summary>
+    /// Selects the kernels the model's <see cref="Execution"/> needs for a forward and backward pass; dispose after the
+    /// backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
+    /// </summary>
+    public IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
+
     /// <summary>Class labels for classifiers (index → label); empty when unknown.</summary>
     public IReadOnlyList<string> Labels { get; set; } = [];
 
@@ -58,8 +92,34 @@ public abstract class Model : IDisposable
     {
         if (!ReferenceEquals(_input, ModelPreprocessing)) _input.Dispose();
         _input = Select(normalization);
+        if (!ReferenceEquals(_input, ModelPreprocessing)) _input.To(Device);
         Normalization = normalization;
     }
+
+    /// <summary>Where the weights live and the network computes: the CPU until <see cref="To"/> moves them.</summary>
+    public Device Device { get; private set; } = CPU;
+
+    /// <summary>
+    /// Moves the weights, constants and input preprocessing to <paramref name="device"/> in place (as a TorchSharp
+    /// module's <c>to</c> does) and returns this model; later runs compute there.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A model class that does not implement <see cref="MoveTo"/>.</exception>
+    public Model To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (Devices.Same(device, Device)) return this;
+        // oneDNN is a CPU library: elsewhere the device's own kernels run, on the original weights.
+        if (device.type != DeviceType.CPU) UseExecution(ExecutionMode.Exact);
+        MoveTo(device);
+        ModelPreprocessing.To(device);
+        if (!ReferenceEquals(_input, ModelPreprocessing)) _input.To(device);
+        Device = device;
+        return this;
+    }
+
+    /// <summary>Moves the subclass's weights and constants to <paramref name="device"/>.</summary>
+    protected virtual void MoveTo(Device device) =>
+        throw new NotSupportedException($"model '{Name}' ({GetType().Name}) cannot move to {device}: it does not override MoveTo");
 
     /// <summary>The active preprocessing, in words.</summary>
     public string NormalizationDescription => _input.Description;
@@ -106,7 +166,7 @@ public abstract class Model : IDisposable
         if (_tapsBySize.TryGetValue((h, w), out var cached)) return cached;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var outputs = RunPreprocessed(zeros(1, 3, h, w), TapNames.ToHashSet());
+        var outputs = RunPreprocessed(zeros(1, 3, h, w, device: Device), TapNames.ToHashSet());
         var taps = TapNames.Where(outputs.ContainsKey)
             .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), outputs[t].shape.ToArray()))
             .ToList();
@@ -135,13 +195,15 @@ public abstract class Model : IDisposable
 
     /// <summary>
     /// Runs the network on RGB images in [0,1] ([N,3,H,W]) and returns the requested taps (by raw name or alias, keyed
-    /// as requested). Only the part of the network the taps depend on is computed. Differentiable.
+    /// as requested). Only the part of the network the taps depend on is computed. Differentiable. Images on another
+    /// device are moved to the model's <see cref="Device"/>, where the taps are.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
     {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
-        var outputs = RunPreprocessed(Normalize(images), raw.Values.ToHashSet());
+        using var kernels = Kernels();
+        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet());
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }
 
@@ -162,7 +224,7 @@ public abstract class Model : IDisposable
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
         var a = Run(batch, tap);
         var means = a.dim() > 2 ? a.flatten(2).mean([2]) : a;
-        return means[0].to_type(ScalarType.Float32).data<float>().ToArray();
+        return means[0].to_type(ScalarType.Float32).cpu().data<float>().ToArray();
     }
 
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>

@@ -9,8 +9,8 @@ namespace ResearchKit.Models;
 /// </summary>
 public sealed class Preprocessing : IDisposable
 {
-    readonly Tensor? _meanImage;                 // [1,3,h,w] in the network's channel order and scale
-    readonly Tensor? _mean, _std;                // [1,3,1,1]
+    Tensor? _meanImage;                 // [1,3,h,w] in the network's channel order and scale
+    Tensor? _mean, _std;                // [1,3,1,1]
 
     Preprocessing(string description, bool reverseChannels, float scale, Tensor? meanImage, float[]? mean, float[]? std)
     {
@@ -18,8 +18,8 @@ public sealed class Preprocessing : IDisposable
         ReverseChannels = reverseChannels;
         Scale = scale;
         _meanImage = meanImage?.detach();
-        if (mean is not null) _mean = tensor(mean).reshape(1, 3, 1, 1);
-        if (std is not null) _std = tensor(std).reshape(1, 3, 1, 1);
+        if (mean is not null) _mean = tensor(mean, device: CPU).reshape(1, 3, 1, 1);
+        if (std is not null) _std = tensor(std, device: CPU).reshape(1, 3, 1, 1);
     }
 
     /// <summary>What this preprocessing does, in words (recorded in render settings).</summary>
@@ -63,6 +63,22 @@ public sealed class Preprocessing : IDisposable
         if (_mean is not null) x = x - _mean;
         if (_std is not null) x = x / _std;
         return x;
+    }
+
+    /// <summary>Moves the mean and standard deviation to <paramref name="device"/>, in place (with the model).</summary>
+    internal void To(Device device)
+    {
+        _meanImage = Moved(_meanImage, device);
+        _mean = Moved(_mean, device);
+        _std = Moved(_std, device);
+    }
+
+    static Tensor? Moved(Tensor? value, Device device)
+    {
+        if (value is null) return null;
+        var moved = value.to(device).DetachFromDisposeScope();
+        value.Dispose();
+        return moved;
     }
 
     /// <inheritdoc/>

@@ -46,6 +46,12 @@ public sealed class SequentialModel : Model
     public override string OpOf(string rawName) => _stages.First(s => s.Name == rawName).Stage.GetName();
 
     /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        foreach (var (_, stage) in _stages) stage.to(device);
+    }
+
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps)
     {
         var results = new Dictionary<string, Tensor>();

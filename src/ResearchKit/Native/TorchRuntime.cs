@@ -169,15 +169,26 @@ public static class TorchRuntime
         return Find() ?? throw new TorchLoadException("libstdc++.so.6 is not mapped into the process after loading it");
     }
 
-    // libtorch 2.10's oneDNN f32 convolutions (AVX2 and AVX-512 kernels) are wrong when the input channels are not a
-    // multiple of the vector width (8 or 16), e.g. GoogLeNet's 24-channel inception_4b/5x5_reduce → 5x5. libtorch's
-    // own convolution kernels are exact, so oneDNN is switched off. NNPACK is switched off too: it cannot initialize on
-    // this class of CPU, and without oneDNN libtorch would retry it, and print a warning, on every convolution.
+    // libtorch 2.10's oneDNN convolutions give wrong results on this class of CPU for some channel counts (e.g. f32
+    // input gradients of stride-2 convolutions with 48 input channels, forward passes with 24), while libtorch's own
+    // kernels are exact. oneDNN is therefore off process-wide, so that code using TorchSharp directly stays correct;
+    // OneDnn.Use(true) turns it on around work whose convolutions passed ConvolutionAudit. NNPACK stays off: it cannot
+    // initialize on this CPU, and libtorch would retry it, and print a warning, on every convolution.
     static unsafe void ChooseConvolutionKernels(IntPtr libTorchCpu)
     {
-        var context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at13globalContextEv"))();
-        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledMkldnnEb"))(context, 0);
-        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledNNPACKEb"))(context, 0);
+        _context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at13globalContextEv"))();
+        _setMkldnn = (IntPtr)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledMkldnnEb");
+        SetOneDnn(false);
+        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(libTorchCpu, "_ZN2at7Context20setUserEnabledNNPACKEb"))(_context, 0);
+    }
+
+    static IntPtr _context, _setMkldnn;
+
+    /// <summary>Switches libtorch's oneDNN kernels on or off for the whole process (see <see cref="OneDnn"/>).</summary>
+    internal static unsafe void SetOneDnn(bool enabled)
+    {
+        if (_setMkldnn == IntPtr.Zero) return;
+        ((delegate* unmanaged<IntPtr, byte, void>)_setMkldnn)(_context, enabled ? (byte)1 : (byte)0);
     }
 }
 

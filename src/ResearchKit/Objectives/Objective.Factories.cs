@@ -72,7 +72,7 @@ public sealed partial class Objective
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
         var features = model.Run(batch, layer);
         var direction = (features.dim() > 2 ? features.flatten(2).mean([2]) : features).mean([0]);
-        return DirectionCosine(layer, direction.to_type(ScalarType.Float32).data<float>().ToArray(), name: $"like {name}");
+        return DirectionCosine(layer, direction.to_type(ScalarType.Float32).cpu().data<float>().ToArray(), name: $"like {name}");
     }
 
     /// <summary>Pre-softmax score of a class (Simonyan et al. 2013). Needs a classifier (a <c>logits</c> tap).</summary>
@@ -102,7 +102,7 @@ public sealed partial class Objective
         {
             var a = ctx[layer];
             long n = a.shape[0];
-            if (n < 2) return zeros(n, dtype: a.dtype);
+            if (n < 2) return zeros(n, dtype: a.dtype, device: a.device);
             var flat = a.flatten(2);                                         // [N,C,HW]
             var gram = matmul(flat, flat.transpose(1, 2)) / flat.shape[2];   // [N,C,C]
             var unit = F.normalize(gram.flatten(1), p: 2, dim: 1);
@@ -135,7 +135,7 @@ public sealed partial class Objective
             if (item < 0 || item >= ctx.Batch)
                 throw new ArgumentOutOfRangeException(null, $"objective '{description}' targets batch item {item}, but the batch has {ctx.Batch}");
             using var mask = zeros_like(values);
-            mask[item] = 1;
+            mask[item].fill_(1);
             return values * mask;
         }));
 
@@ -153,7 +153,7 @@ public sealed partial class Objective
         var a = ctx[layer];
         if (a.shape[1] != vector.Length)
             throw new ArgumentException($"direction has {vector.Length} components but layer '{layer}' has {a.shape[1]} channels");
-        var v = tensor(vector, dtype: a.dtype);
+        var v = tensor(vector, dtype: a.dtype, device: a.device);
         v = v / v.norm().clamp_min(1e-12);
         var shape = Enumerable.Repeat(1L, (int)a.dim()).ToArray();
         shape[1] = vector.Length;

@@ -56,13 +56,17 @@ public sealed partial class Objective
     public Tensor Evaluate(ObjectiveContext context) =>
         EvaluateTerms(context).Select((value, k) => value * Terms[k].Weight).Aggregate((a, b) => a + b);
 
-    /// <summary>The objective's value for each image of <paramref name="images"/> ([N,3,H,W] in [0,1]), without gradients.</summary>
+    /// <summary>
+    /// The objective's value for each image of <paramref name="images"/> ([N,3,H,W] in [0,1]), without gradients,
+    /// computed where the model is.
+    /// </summary>
     public double[] Measure(Models.Model model, Tensor images)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var values = Evaluate(new ObjectiveContext(model, model.Run(images, Taps), images));
-        return values.to_type(ScalarType.Float64).data<double>().ToArray();
+        var onDevice = images.to(model.Device);
+        var values = Evaluate(new ObjectiveContext(model, model.Run(onDevice, Taps), onDevice));
+        return values.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
     }
 
     /// <summary>Each term's unweighted value per batch item ([N] each), in the order of <see cref="Terms"/>.</summary>

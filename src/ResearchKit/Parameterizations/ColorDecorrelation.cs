@@ -46,8 +46,7 @@ public static class ColorDecorrelation
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
                 flat[i * 3 + j] = matrix[i, j];
-        using var t = tensor(flat, [3, 3]);
-        return t.to(dtype, device);
+        return tensor(flat, [3, 3], dtype: dtype, device: device);
     }
 
     static double[,] Normalize(double[,] m)

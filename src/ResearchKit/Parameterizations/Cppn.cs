@@ -11,7 +11,7 @@ namespace ResearchKit.Parameterizations;
 public sealed class Cppn : Parameterization
 {
     readonly List<(Tensor Weight, Tensor Bias)> _layers = [];
-    readonly Tensor _coordinates; // [1,2,H·W]
+    Tensor _coordinates; // [1,2,H·W]
     readonly List<Tensor> _parameters = [];
 
     /// <summary>
@@ -31,18 +31,18 @@ public sealed class Cppn : Parameterization
             using var generator = Seeded(seed);
             // Coordinates spread over ±√3 have unit standard deviation, as in Lucid.
             double r = Math.Sqrt(3);
-            var y = linspace(-r, r, height).unsqueeze(1).expand(height, width);
-            var x = linspace(-r, r, width).unsqueeze(0).expand(height, width);
+            var y = linspace(-r, r, height, device: CPU).unsqueeze(1).expand(height, width);
+            var x = linspace(-r, r, width, device: CPU).unsqueeze(0).expand(height, width);
             _coordinates = Constant(stack([x, y]).reshape(1, 2, (long)height * width).contiguous());
 
             int fanIn = 2;
             for (int i = 0; i < layers; i++)
             {
-                var w = randn([batch, hidden, fanIn], generator: generator) * Math.Sqrt(1.0 / fanIn);
-                AddLayer(w, zeros(batch, hidden, 1));
+                var w = randn([batch, hidden, fanIn], generator: generator, device: CPU) * Math.Sqrt(1.0 / fanIn);
+                AddLayer(w, zeros(batch, hidden, 1, device: CPU));
                 fanIn = 2 * hidden;
             }
-            AddLayer(zeros(batch, 3, fanIn), zeros(batch, 3, 1));
+            AddLayer(zeros(batch, 3, fanIn, device: CPU), zeros(batch, 3, 1, device: CPU));
         }
     }
 
@@ -69,6 +69,16 @@ public sealed class Cppn : Parameterization
             h = cat([a / 0.67, a * a / 0.6], 1); // Lucid's composite activation, roughly unit variance per half
         }
         return h.sigmoid().reshape(Batch, 3, Height, Width);
+    }
+
+    /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        _coordinates = Moved(_coordinates, device);
+        for (int i = 0; i < _layers.Count; i++)
+            _layers[i] = (Moved(_layers[i].Weight, device), Moved(_layers[i].Bias, device));
+        _parameters.Clear();
+        _parameters.AddRange(_layers.SelectMany(l => new[] { l.Weight, l.Bias }));
     }
 
     /// <inheritdoc/>

@@ -17,8 +17,8 @@ public sealed class Fourier : Parameterization
     const double OutputDivisor = 4.0;
     const double LogitMargin = 1e-4;
 
-    readonly Tensor _spectrum; // [N,3,H,W/2+1,2]: real and imaginary parts
-    readonly Tensor _scale;    // [1,1,H,W/2+1,1]
+    Tensor _spectrum; // [N,3,H,W/2+1,2]: real and imaginary parts
+    Tensor _scale;    // [1,1,H,W/2+1,1]
 
     /// <summary>Seeded random coefficients: N(0, std²) before frequency scaling (Lucid: std 0.01, decay power 1).</summary>
     public Fourier(int height, int width, int batch = 1, bool decorrelate = true, double std = 0.01, double decayPower = 1,
@@ -28,11 +28,11 @@ public sealed class Fourier : Parameterization
         if (std < 0 || double.IsNaN(std)) throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be ≥ 0.");
         Decorrelate = decorrelate;
         DecayPower = decayPower;
-        _scale = Constant(FrequencyScale(height, width, decayPower));
+        _scale = Constant(FrequencyScale(height, width, decayPower, CPU));
         using (NewDisposeScope())
         {
             using var generator = Seeded(seed);
-            _spectrum = Leaf(randn([batch, 3, height, width / 2 + 1, 2], generator: generator) * std);
+            _spectrum = Leaf(randn([batch, 3, height, width / 2 + 1, 2], generator: generator, device: CPU) * std);
         }
     }
 
@@ -41,7 +41,7 @@ public sealed class Fourier : Parameterization
     {
         Decorrelate = decorrelate;
         DecayPower = decayPower;
-        _scale = Constant(FrequencyScale(Height, Width, decayPower));
+        _scale = Constant(FrequencyScale(Height, Width, decayPower, image.device));
         using (NewDisposeScope())
         {
             var raw = image.detach().to_type(ScalarType.Float32).clamp(LogitMargin, 1 - LogitMargin).logit();
@@ -80,20 +80,28 @@ public sealed class Fourier : Parameterization
     }
 
     /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        _spectrum = Moved(_spectrum, device);
+        _scale = Moved(_scale, device);
+    }
+
+    /// <inheritdoc/>
     public override string Describe() =>
         $"fft{(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}";
 
     /// <summary>
     /// 1/max(f, 1/max(H,W))^decayPower for the rfft2 layout, f the radial frequency in cycles per pixel; the floor keeps
     /// the DC term finite. With the orthonormal inverse transform this matches Lucid's √(HW)-scaled unnormalized one.
+    /// Computed on the CPU, so that every device gets the same values.
     /// </summary>
-    static Tensor FrequencyScale(int height, int width, double decayPower)
+    static Tensor FrequencyScale(int height, int width, double decayPower, Device device)
     {
         using var scope = NewDisposeScope();
-        var fy = fft.fftfreq(height).unsqueeze(1);
-        var fx = fft.rfftfreq(width).unsqueeze(0);
+        var fy = fft.fftfreq(height, device: CPU).unsqueeze(1);
+        var fx = fft.rfftfreq(width, device: CPU).unsqueeze(0);
         var radius = (fy * fy + fx * fx).sqrt().clamp_min(1.0 / Math.Max(height, width));
         var scale = radius.pow(-decayPower).to_type(ScalarType.Float32);
-        return scale.reshape(1, 1, height, width / 2 + 1, 1).MoveToOuterDisposeScope();
+        return scale.reshape(1, 1, height, width / 2 + 1, 1).to(device).MoveToOuterDisposeScope();
     }
 }

@@ -45,6 +45,44 @@ public abstract class Parameterization : IDisposable
     /// <summary>Short text for captions and JSON, e.g. "fft+decorrelated 224x224 x4".</summary>
     public abstract string Describe();
 
+    /// <summary>Where the parameters live: the CPU until <see cref="To"/> moves them.</summary>
+    public Device Device => Parameters[0].device;
+
+    /// <summary>
+    /// Moves the parameters and constants to <paramref name="device"/>, values unchanged, and returns this. Call it
+    /// before optimizing: an optimizer made earlier holds the old tensors. Parameterizations start on the CPU, drawn
+    /// from a CPU generator, so a seed gives the same start on every device.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A parameterization class that does not implement <see cref="MoveTo"/>.</exception>
+    public Parameterization To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ThrowIfDisposed();
+        if (!Devices.Same(device, Device)) MoveTo(device);
+        return this;
+    }
+
+    /// <summary>Replaces each tensor the subclass holds by <see cref="Moved"/>.</summary>
+    protected virtual void MoveTo(Device device) =>
+        throw new NotSupportedException($"{GetType().Name} cannot move to {device}: it does not override MoveTo");
+
+    /// <summary>
+    /// A copy on <paramref name="device"/> of a tensor made by <see cref="Leaf"/> or <see cref="Constant"/> (a leaf stays a
+    /// trainable leaf), owned in its place; the original is released.
+    /// </summary>
+    protected Tensor Moved(Tensor owned, Device device)
+    {
+        int index = _owned.FindIndex(t => ReferenceEquals(t, owned));
+        if (index < 0) throw new ArgumentException("only tensors made by Leaf or Constant can be moved", nameof(owned));
+        Tensor moved;
+        using (NewDisposeScope())
+            moved = owned.detach().to(device).DetachFromDisposeScope();
+        if (owned is TorchSharp.Modules.Parameter) moved = new TorchSharp.Modules.Parameter(moved, requires_grad: true);
+        _owned[index] = moved;
+        owned.Dispose();
+        return moved;
+    }
+
     /// <summary>
     /// Restores the parameterization's own constraint after an optimizer step (a no_grad, in-place edit).
     /// Only <see cref="Pixel"/> with <see cref="PixelRange.Clamp"/> has one; the renderer calls this after every step.

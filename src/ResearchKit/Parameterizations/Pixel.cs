@@ -36,8 +36,8 @@ public sealed class Pixel : Parameterization, IPixelImage
     // Keeps logit finite when a photo has exact 0 or 1 pixels.
     const double LogitMargin = 1e-4;
 
-    readonly Tensor _pixels;
-    readonly Tensor _neutral;
+    Tensor _pixels;
+    Tensor _neutral;
 
     /// <summary>Seeded noise around mid-grey: raw = neutral + std·N(0,1), from its own generator.</summary>
     public Pixel(int height, int width, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
@@ -48,11 +48,11 @@ public sealed class Pixel : Parameterization, IPixelImage
         RequireValid(range, decorrelate);
         Range = range;
         Decorrelate = decorrelate;
-        _neutral = Constant(NeutralValue(range));
+        _neutral = Constant(NeutralValue(range, CPU));
         using (NewDisposeScope())
         {
             using var generator = Seeded(seed);
-            var noise = randn([batch, 3, height, width], generator: generator) * std;
+            var noise = randn([batch, 3, height, width], generator: generator, device: CPU) * std;
             _pixels = Leaf(noise + _neutral);
         }
     }
@@ -61,7 +61,7 @@ public sealed class Pixel : Parameterization, IPixelImage
         : base(checked((int)image.shape[0]), checked((int)image.shape[2]), checked((int)image.shape[3]))
     {
         Range = range;
-        _neutral = Constant(NeutralValue(range));
+        _neutral = Constant(NeutralValue(range, image.device));
         using (NewDisposeScope())
         {
             var rgb = image.detach().to_type(ScalarType.Float32);
@@ -118,6 +118,13 @@ public sealed class Pixel : Parameterization, IPixelImage
     }
 
     /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        _pixels = Moved(_pixels, device);
+        _neutral = Moved(_neutral, device);
+    }
+
+    /// <inheritdoc/>
     public override string Describe() =>
         $"pixel({(Range == PixelRange.Clamp ? "clamp" : "sigmoid")}){(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}{(FromPhoto ? " from image" : "")}";
 
@@ -130,6 +137,6 @@ public sealed class Pixel : Parameterization, IPixelImage
                 nameof(decorrelate));
     }
 
-    static Tensor NeutralValue(PixelRange range) =>
-        full([1, 3, 1, 1], range == PixelRange.Clamp ? 0.5f : 0f);
+    static Tensor NeutralValue(PixelRange range, Device device) =>
+        full([1, 3, 1, 1], range == PixelRange.Clamp ? 0.5f : 0f, device: device);
 }

@@ -19,7 +19,7 @@ public static class ImageFilters
         int radius = (int)Math.Ceiling(4 * sigma);
         long channels = input.shape[1];
         using var scope = NewDisposeScope();
-        var kernel = GaussianKernel(sigma, radius).to(input.dtype, input.device);
+        var kernel = GaussianKernel(sigma, radius, input.dtype, input.device);
         var horizontal = kernel.reshape(1, 1, 1, -1).expand(channels, 1, 1, 2 * radius + 1);
         var vertical = kernel.reshape(1, 1, -1, 1).expand(channels, 1, 2 * radius + 1, 1);
         var x = PadEdges(input, radius);
@@ -73,12 +73,12 @@ public static class ImageFilters
         return F.pad(x, [radius, radius, radius, radius], mode);
     }
 
-    static Tensor GaussianKernel(double sigma, int radius)
+    static Tensor GaussianKernel(double sigma, int radius, ScalarType dtype, Device device)
     {
         var weights = new double[2 * radius + 1];
         for (int i = -radius; i <= radius; i++) weights[i + radius] = Math.Exp(-i * i / (2 * sigma * sigma));
         double sum = weights.Sum();
-        return tensor(weights.Select(v => v / sum).ToArray());
+        return tensor(weights.Select(v => v / sum).ToArray(), dtype: dtype, device: device);
     }
 
     static void RequireSpatial(Tensor input, string paramName)

@@ -50,7 +50,7 @@ public static class ImageStatistics
         var total = power.sum([1, 2]);
         var above = (power * high).sum([1, 2]);
         var fraction = where(total > 0, above / total.clamp_min(double.Epsilon), zeros_like(total));
-        return fraction.to_type(ScalarType.Float64).data<double>().ToArray();
+        return fraction.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
     }
 
     /// <summary>
@@ -72,10 +72,10 @@ public static class ImageStatistics
         var inRange = (radius > 0) & (radius <= 0.5);
         var flatBins = bin.masked_select(inRange);
         var flatPower = meanPower.to_type(ScalarType.Float64).masked_select(inRange);
-        var sums = zeros(bins, dtype: ScalarType.Float64).index_add(0, flatBins, flatPower, 1);
-        var counts = zeros(bins, dtype: ScalarType.Float64).index_add(0, flatBins, ones_like(flatPower), 1);
-        var result = sums.data<double>().ToArray();
-        var n = counts.data<double>().ToArray();
+        var sums = zeros(bins, dtype: ScalarType.Float64, device: image.device).index_add(0, flatBins, flatPower, 1);
+        var counts = zeros(bins, dtype: ScalarType.Float64, device: image.device).index_add(0, flatBins, ones_like(flatPower), 1);
+        var result = sums.cpu().data<double>().ToArray();
+        var n = counts.cpu().data<double>().ToArray();
         for (int i = 0; i < bins; i++) result[i] = n[i] > 0 ? result[i] / n[i] : double.NaN;
         return result;
     }
@@ -93,8 +93,8 @@ public static class ImageStatistics
         var x = image.detach().to_type(ScalarType.Float64);
         x = x - x.mean([2, 3], keepdim: true);
         var power = fft.fft2(x, norm: FFTNormType.Ortho).abs().square().sum(1);
-        var fy = fft.fftfreq(image.shape[2], dtype: ScalarType.Float64).unsqueeze(1);
-        var fx = fft.fftfreq(image.shape[3], dtype: ScalarType.Float64).unsqueeze(0);
+        var fy = fft.fftfreq(image.shape[2], dtype: ScalarType.Float64, device: image.device).unsqueeze(1);
+        var fx = fft.fftfreq(image.shape[3], dtype: ScalarType.Float64, device: image.device).unsqueeze(0);
         return (power, (fy.square() + fx.square()).sqrt());
     }
 }

@@ -57,7 +57,7 @@ public abstract record Prior
     {
         long n = score.shape[0];
         var flat = score.reshape(n, -1).to_type(ScalarType.Float32);
-        var threshold = flat.quantile(tensor(percentile / 100.0, ScalarType.Float32), dim: 1, keepdim: true);
+        var threshold = flat.quantile(tensor(percentile / 100.0, ScalarType.Float32, score.device), dim: 1, keepdim: true);
         return (flat < threshold).reshape(score.shape);
     }
 

@@ -9,7 +9,7 @@ namespace ResearchKit.Rendering;
 /// </summary>
 /// <param name="Step">Steps done so far (1-based).</param>
 /// <param name="TotalSteps">Steps planned.</param>
-/// <param name="Image">Current image(s), [N,3,H,W] in [0,1].</param>
+/// <param name="Image">Current image(s), [N,3,H,W] in [0,1], on the CPU.</param>
 /// <param name="Objective">Objective value (mean over the batch) before penalties.</param>
 /// <param name="Terms">Each objective term's mean value, keyed by its description, then each prior penalty's.</param>
 public sealed record RenderFrame(int Step, int TotalSteps, Tensor Image, double Objective, IReadOnlyDictionary<string, double> Terms)

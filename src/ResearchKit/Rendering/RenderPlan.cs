@@ -59,6 +59,8 @@ public sealed record RenderPlan
     public Action<RenderFrame>? OnFrame { get; init; }
     /// <summary>The command line, recorded in the settings.</summary>
     public string? Command { get; init; }
+    /// <summary>Where the render computes; null (the default) for wherever the model is when the plan runs.</summary>
+    public RenderDevice? Device { get; init; }
 
     /// <summary>Takes parameterization, transforms, priors, optimizer and default steps from a preset.</summary>
     public RenderPlan WithPreset(PriorPreset preset) => this with
@@ -110,6 +112,16 @@ public sealed record RenderPlan
     /// <summary>Calls <paramref name="onFrame"/> every <paramref name="interval"/> steps and at the end.</summary>
     public RenderPlan Every(int interval, Action<RenderFrame> onFrame) =>
         this with { FrameInterval = interval > 0 ? interval : throw new ArgumentOutOfRangeException(nameof(interval)), OnFrame = onFrame };
+
+    /// <summary>
+    /// Computes on <paramref name="device"/>: running the plan moves the model there (where it stays) and makes the
+    /// parameters there; the images and values come back to the CPU.
+    /// </summary>
+    public RenderPlan OnDevice(RenderDevice device) => this with { Device = device ?? throw new ArgumentNullException(nameof(device)) };
+
+    /// <summary>Computes on the device named <paramref name="device"/>: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    /// <exception cref="UnknownDeviceException">Not a device name.</exception>
+    public RenderPlan OnDevice(string device) => OnDevice(RenderDevice.Parse(device));
 
     /// <summary>Records the command line that made this plan.</summary>
     public RenderPlan FromCommand(string command) => this with { Command = command };

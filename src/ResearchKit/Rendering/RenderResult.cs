@@ -9,7 +9,7 @@ namespace ResearchKit.Rendering;
 /// <summary>What a render produced: the image(s), the per-step history, the settings and why it stopped.</summary>
 public sealed class RenderResult(Tensor images, RenderHistory history, RenderSettings settings, RenderStop stop, int stepsDone) : IDisposable
 {
-    /// <summary>Final images, [N,3,H,W] in [0,1].</summary>
+    /// <summary>Final images, [N,3,H,W] in [0,1], on the CPU.</summary>
     public Tensor Images { get; } = images;
     /// <summary>Objective and term values per step.</summary>
     public RenderHistory History { get; } = history;

@@ -36,6 +36,10 @@ public sealed record RenderSettings
     public required int Steps { get; init; }
     /// <summary>Random seed (parameter initialization and transforms).</summary>
     public required int Seed { get; init; }
+    /// <summary>Where it was computed (<see cref="RenderDevice"/>): <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>How the model's convolutions ran (<see cref="Models.Execution.ExecutionMode"/>): <c>exact</c>, <c>fast</c> or <c>bf16</c>.</summary>
+    public string Kernels { get; init; } = "exact";
     /// <summary>The command line that produced the render, when there was one.</summary>
     public string? Command { get; init; }
     /// <summary>ResearchKit version.</summary>

@@ -10,20 +10,24 @@ namespace ResearchKit.Rendering;
 public static class Renderer
 {
     /// <summary>
-    /// Runs <paramref name="plan"/>. Memory stays flat (each step lives in a dispose scope). Cancellation or a
-    /// non-finite objective stops at the next step and returns the last good image; the result says why it stopped.
+    /// Runs <paramref name="plan"/> on its device (moving the model there). Memory stays flat (each step lives in a
+    /// dispose scope). Cancellation or a non-finite objective stops at the next step and returns the last good image;
+    /// the result says why it stopped. Images come back on the CPU.
     /// </summary>
+    /// <exception cref="DeviceUnavailableException">The plan's device is not in this build or on this machine.</exception>
     public static RenderResult Run(RenderPlan plan, CancellationToken cancellation = default)
     {
-        var model = plan.Model;
+        var device = plan.Device?.Resolve() ?? plan.Model.Device;
+        var model = plan.Model.To(device);
         var objective = plan.Objective;
         foreach (var tap in objective.Taps) model.ResolveTap(tap);
         var random = new Random(plan.SeedValue);
         using var parameterization = plan.CreateParameterization(plan.Height, plan.Width, plan.BatchSize, plan.SeedValue);
+        parameterization.To(device);
         using var optimizer = plan.Optimizer.Create(parameterization.Parameters);
         var pixelLeaf = (parameterization as IPixelImage)?.Pixels;
         var history = new RenderHistory();
-        var settings = Settings(plan, parameterization);
+        var settings = Settings(plan, parameterization, device);
 
         Tensor lastGood = SnapshotImage(parameterization);
         var stop = RenderStop.Completed;
@@ -32,6 +36,7 @@ public static class Renderer
         {
             if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
             using (var scope = NewDisposeScope())
+            using (model.Kernels())
             {
                 var image = parameterization.Image();
                 var transformed = plan.Transforms.Apply(image, random);
@@ -89,10 +94,10 @@ public static class Renderer
         // Owned by the caller across steps, so it must not belong to any step's dispose scope.
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return parameterization.Image().detach().clone().DetachFromDisposeScope();
+        return parameterization.Image().detach().to(CPU, copy: true).DetachFromDisposeScope();
     }
 
-    static RenderSettings Settings(RenderPlan plan, Parameterization parameterization) => new()
+    static RenderSettings Settings(RenderPlan plan, Parameterization parameterization, Device device) => new()
     {
         Model = plan.Model.Name,
         Normalization = plan.Model.NormalizationDescription,
@@ -107,6 +112,8 @@ public static class Renderer
         Batch = plan.BatchSize,
         Steps = plan.StepCount,
         Seed = plan.SeedValue,
+        Device = RenderDevice.Of(device).ToString(),
+        Kernels = plan.Model.Execution.Name,
         Command = plan.Command,
     };
 }

@@ -32,7 +32,7 @@ public sealed record RandomRotate(IReadOnlyList<double> Degrees) : ITransform
         // normalization of the two axes so that non-square images rotate rigidly.
         double[] theta = [c, -s * h / w, 0, s * w / h, c, 0];
         using var scope = NewDisposeScope();
-        var t = tensor(theta, [1, 2, 3]).to(image.dtype, image.device).expand(n, 2, 3);
+        var t = tensor(theta, [1, 2, 3], dtype: image.dtype, device: image.device).expand(n, 2, 3);
         var grid = F.affine_grid(t, [n, image.shape[1], h, w], align_corners: false);
         return F.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false)
             .MoveToOuterDisposeScope();

@@ -7,16 +7,7 @@ static class CliProcess
 {
     public static (int ExitCode, string Output, string Error) Run(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResearchKit.Cli.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = Start(workingDirectory, args);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
@@ -25,5 +16,25 @@ static class CliProcess
             throw new TimeoutException($"researchkit {string.Join(" ", args)} did not finish in 10 minutes");
         }
         return (process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>
+    /// Starts the command line with redirected output and returns the running process. With
+    /// <paramref name="defaultInterrupt"/> it starts with SIGINT's default disposition even when the test run
+    /// inherited it ignored (a shell's background job does that), so that Ctrl+C can be tested from anywhere.
+    /// </summary>
+    public static Process Start(string workingDirectory, string[] args, bool defaultInterrupt = false)
+    {
+        var start = new ProcessStartInfo(defaultInterrupt ? "env" : "dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (defaultInterrupt) foreach (var a in new[] { "--default-signal=INT", "dotnet" }) start.ArgumentList.Add(a);
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResearchKit.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return Process.Start(start)!;
     }
 }

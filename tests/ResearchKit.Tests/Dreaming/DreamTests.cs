@@ -64,12 +64,15 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
     [Fact]
     public void A_tile_that_covers_the_image_gives_the_untiled_dream_exactly()
     {
-        // The tiled path crops by index arithmetic and writes gradients back by index; the untiled path rolls. Same bytes.
+        // The tiled path crops by index arithmetic and writes gradients back by index; the untiled path rolls. Any
+        // slip in the arithmetic moves pixels (differences near 1); oneDNN may round a cropped copy's sums in another
+        // order than the rolled image's (differences near 1e-6).
         using var photo = Photo(width: 96);
         var settings = Quick("layer3") with { Octaves = 2, StepsPerOctave = 4, Seed = 3 };
         using var untiled = Dream.Run(_model, photo, settings);
         using var tiled = Dream.Run(_model, photo, settings with { Tile = 96 });
-        Assert.True(untiled.Image.equal(tiled.Image).all().item<bool>(), $"max difference {(untiled.Image - tiled.Image).abs().max().ToDouble():g3}");
+        double difference = (untiled.Image - tiled.Image).abs().max().ToDouble();
+        Assert.True(difference < 1e-5, $"max difference {difference:g3}");
     }
 
     [Theory]

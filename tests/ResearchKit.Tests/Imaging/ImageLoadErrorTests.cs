@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using ResearchKit.Imaging;
 using ResearchKit.Native;
@@ -97,7 +96,7 @@ public sealed class ImageLoadErrorTests : IDisposable
     [InlineData(16_385, 16_384)]
     public void An_absurdly_large_image_is_refused_before_decoding(int width, int height)
     {
-        var error = LoadFails(Write("huge.png", PngHeaderOnly(width, height)), $"{width}×{height} pixels");
+        var error = LoadFails(Write("huge.png", Reliability.BadImages.PngHeader(width, height)), $"{width}×{height} pixels");
         Assert.Contains("16384 pixels per side", error.Message);
     }
 
@@ -107,33 +106,5 @@ public sealed class ImageLoadErrorTests : IDisposable
         var bytes = ValidBytes(".jpg").Concat(Encoding.ASCII.GetBytes("trailer written by some camera")).ToArray();
         using var image = ImageIO.Load(Write("trailer.jpg", bytes));
         Assert.Equal(new long[] { 1, 3, 64, 64 }, image.shape);
-    }
-
-    // A PNG signature and IHDR chunk claiming the given size, with no pixel data: enough for the size check.
-    static byte[] PngHeaderOnly(int width, int height)
-    {
-        var ihdr = new byte[17];
-        "IHDR"u8.CopyTo(ihdr);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(8), height);
-        ihdr[12] = 8; // bit depth
-        ihdr[13] = 2; // truecolour
-        var png = new List<byte>([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]);
-        png.AddRange(ihdr);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(ihdr));
-        png.AddRange(crc);
-        return [.. png];
-    }
-
-    static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 }

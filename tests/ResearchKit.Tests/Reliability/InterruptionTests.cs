@@ -74,28 +74,8 @@ public sealed class InterruptionTests : IDisposable
     public async Task Ctrl_c_stops_the_zoom_command_with_130_keeps_valid_frames_and_a_rerun_continues()
     {
         string[] zoom = ["zoom", "--noise", "--size", "48", "--model", "tiny.onnx", "--layer", "layer2", "--octaves", "2", "--steps", "10", "--out", "frames"];
-        using var process = Start(_scratch.Path, [.. zoom, "--frames", "100000"]);
-        var errorText = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            while (!File.Exists(_scratch.File("frames/frame_00001.png")))
-            {
-                if (process.HasExited) Assert.Fail($"zoom ended before its second frame: {await errorText}");
-                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no second frame after 2 minutes");
-                await Task.Delay(20);
-            }
-            Assert.Equal(0, Kill(process.Id, SigInt));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        string error = await errorText;
-        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {error}");
+        var (exitCode, error) = await CtrlCOnceWritten(_scratch.File("frames/frame_00001.png"), [.. zoom, "--frames", "100000"]);
+        Assert.True(exitCode == 130, $"exit {exitCode}: {error}");
         Assert.Contains("cancelled; the frames written so far are kept", error);
         Assert.DoesNotContain("   at ", error);
 
@@ -112,24 +92,57 @@ public sealed class InterruptionTests : IDisposable
         Assert.Equal(bytes, frames.Select(File.ReadAllBytes));
     }
 
+    [Fact]
+    public async Task Ctrl_c_stops_the_gallery_with_130_and_a_rerun_keeps_the_finished_sections()
+    {
+        string[] gallery = ["gallery", "--quick", "--model", "tiny.onnx", "--out", "gallery"];
+        string first = _scratch.File("gallery/sections/activations.html");
+        var (exitCode, error) = await CtrlCOnceWritten(_scratch.File("gallery/sections/activations.json"), gallery);
+        // The signal may land after the last section on a fast machine; then the run simply finished.
+        Assert.True(exitCode is 130 or 0, $"exit {exitCode}: {error}");
+        Assert.DoesNotContain("   at ", error);
+        var written = File.GetLastWriteTimeUtc(first);
+        var bytes = File.ReadAllBytes(first);
+
+        var (code, _, rerunError) = CliProcess.Run(_scratch.Path, gallery);
+        Assert.True(code == 0, rerunError);
+        Assert.Contains("section 'activations' is up to date", rerunError);
+        Assert.Equal(bytes, File.ReadAllBytes(first));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(first));
+        Assert.True(File.Exists(_scratch.File("gallery/index.html")));
+        Assert.DoesNotContain(Directory.GetFiles(_scratch.File("gallery"), "*.tmp", SearchOption.AllDirectories), _ => true);
+    }
+
+    /// <summary>Runs the command line, sends Ctrl+C (SIGINT) once <paramref name="file"/> exists, and waits for the exit.</summary>
+    async Task<(int ExitCode, string Error)> CtrlCOnceWritten(string file, string[] args)
+    {
+        using var process = CliProcess.Start(_scratch.Path, args, defaultInterrupt: true);
+        var errorText = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(file))
+            {
+                if (process.HasExited) Assert.Fail($"{args[0]} ended before writing {file}: {await errorText}");
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"no {file} after 2 minutes");
+                await Task.Delay(20);
+            }
+            Assert.Equal(0, Kill(process.Id, SigInt));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        return (process.ExitCode, await errorText);
+    }
+
     const int SigInt = 2;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int Kill(int pid, int signal);
-
-    static Process Start(string workingDirectory, string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResearchKit.Cli.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        return Process.Start(start)!;
-    }
 
     sealed class Inline(Action<DreamProgress> report) : IProgress<DreamProgress>
     {

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using ResearchKit.Models.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,6 +19,10 @@ public sealed class OnnxModel : Model
     readonly string _inputName;
     readonly List<string> _taps;
     readonly string _file;
+    // What the execution mode changed: constants in its precision and layout, and padded convolution weights by node.
+    readonly Dictionary<string, Tensor> _prepared = [];
+    readonly Dictionary<int, (Tensor Weight, Tensor? Bias)> _adaptedConvolutions = [];
+    ExecutionMode _running = ExecutionMode.Exact;
 
     OnnxModel(string file, string name, ModelProto proto, Preprocessing preprocessing, InputNormalization normalization,
         (int H, int W) size, string inputName)
@@ -82,8 +87,9 @@ public sealed class OnnxModel : Model
     /// </summary>
     /// <exception cref="ModelLoadException">Missing, unreadable, truncated or inconsistent file.</exception>
     /// <exception cref="UnsupportedOperatorException">An operator the importer lacks; the message lists the supported ones.</exception>
+    /// <param name="execution">How convolutions run (default <see cref="ExecutionMode.Fast"/> where the audit allows).</param>
     public static OnnxModel Load(string file, InputNormalization normalization = InputNormalization.Model,
-        Preprocessing? preprocessing = null, string? name = null)
+        Preprocessing? preprocessing = null, string? name = null, ExecutionMode? execution = null)
     {
         var proto = ReadProto(file);
         var graph = proto.Graph ?? throw new ModelLoadException($"{file}: the model has no graph");
@@ -99,6 +105,7 @@ public sealed class OnnxModel : Model
         {
             if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
             model.AddStructuralAliases();
+            model.UseExecution(execution ?? ExecutionMode.Fast);
         }
         catch (ModelRunException e)
         {
@@ -189,13 +196,20 @@ public sealed class OnnxModel : Model
     protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps)
     {
         var (nodes, lastUse) = Plan(taps);
+        if (_running.ChannelsLast) input = Convolution.ChannelsLast(input);
+        if (_running.Precision == NumericPrecision.BFloat16) input = input.to_type(ScalarType.BFloat16);
         var values = new Dictionary<string, Tensor> { [_inputName] = input };
         var results = new Dictionary<string, Tensor>();
-        if (taps.Contains(_inputName)) results[_inputName] = input;
+        if (taps.Contains(_inputName)) results[_inputName] = AsFloat32(input);
         foreach (var k in nodes)
         {
             var node = _nodes[k];
-            var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? _constants[n]).ToList();
+            var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? Constant(n)).ToList();
+            if (_adaptedConvolutions.TryGetValue(k, out var adapted))
+            {
+                inputs[1] = adapted.Weight;
+                if (adapted.Bias is not null) inputs[2] = adapted.Bias;
+            }
             Tensor[] outputs;
             try { outputs = OnnxOps.Find(node.OpType)!(node, inputs); }
             // Kernels name the node; the file is added here.
@@ -207,13 +221,14 @@ public sealed class OnnxModel : Model
                 // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
                 throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
+            if (node.OpType == "Constant") outputs = [.. outputs.Select(OnDevice)];
             for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
             {
                 // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
                 // value never frees another (or an initializer).
                 if (inputs.Any(t => ReferenceEquals(t, outputs[o]))) outputs[o] = outputs[o].alias();
                 values[node.Outputs[o]] = outputs[o];
-                if (taps.Contains(node.Outputs[o])) results[node.Outputs[o]] = outputs[o];
+                if (taps.Contains(node.Outputs[o])) results[node.Outputs[o]] = AsFloat32(outputs[o]);
             }
             // Free intermediates as soon as nothing downstream needs them (autograd keeps what backward needs).
             foreach (var name in node.Inputs)
@@ -221,6 +236,71 @@ public sealed class OnnxModel : Model
                     t.Dispose();
         }
         return results;
+    }
+
+    Tensor Constant(string name) => _prepared.GetValueOrDefault(name) ?? _constants[name];
+
+    // Taps leave the model in float32 whatever it computes in, so objectives and images never see bfloat16.
+    static Tensor AsFloat32(Tensor t) => t.dtype == ScalarType.BFloat16 ? t.to_type(ScalarType.Float32) : t;
+
+    /// <inheritdoc/>
+    protected override (ExecutionMode Granted, IReadOnlyList<string> Report) PrepareExecution(ExecutionMode mode)
+    {
+        ReleasePrepared();
+        if (mode == ExecutionMode.Exact) return (mode, []);
+        var shapes = RunPreprocessedShapes();
+        var checks = new Dictionary<int, ConvolutionCheck>();
+        for (int k = 0; k < _nodes.Count; k++)
+            if (ConvolutionShapeOf(_nodes[k], shapes) is { } shape)
+                checks[k] = ConvolutionAudit.FindCorrectVariant(shape, mode);
+        var report = checks.Values.Distinct().Select(c => $"{(c.Passed ? "ok" : "FAILED")} {c}").ToList();
+        if (checks.Values.FirstOrDefault(c => !c.Passed) is { } failed)
+            return (ExecutionMode.Exact, [.. report, $"{mode} refused: {failed.Shape} cannot be computed correctly by oneDNN here; using exact kernels"]);
+
+        var dtype = mode.Precision == NumericPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        // Scales and sizes of resizing stay float32: rounding 1.4 to bfloat16 would change an output size.
+        var keep = _nodes.Where(n => n.OpType is "Resize" or "Upsample").SelectMany(n => n.Inputs.Skip(1)).ToHashSet();
+        foreach (var (name, t) in _constants)
+        {
+            if (!t.is_floating_point() || keep.Contains(name)) continue;
+            var converted = t.to_type(dtype);
+            if (mode.ChannelsLast) converted = Convolution.ChannelsLast(converted);
+            if (!ReferenceEquals(converted, t)) _prepared[name] = converted.DetachFromDisposeScope();
+        }
+        foreach (var (k, check) in checks.Where(c => !c.Value.Variant.IsPlain))
+        {
+            var node = _nodes[k];
+            var (weight, bias) = (Constant(node.Inputs[1]), node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? Constant(node.Inputs[2]) : null);
+            var adapted = Convolution.Adapt(weight, bias, check.Variant, mode.ChannelsLast);
+            // Own handles, so that releasing them never frees a constant that Adapt handed back unchanged.
+            Tensor Own(Tensor t, Tensor? original) => (ReferenceEquals(t, original) ? t.alias() : t).DetachFromDisposeScope();
+            _adaptedConvolutions[k] = (Own(adapted.Weight, weight), adapted.Bias is null ? null : Own(adapted.Bias, bias));
+            node.ConvolutionVariant = check.Variant;
+        }
+        _running = mode;
+        return (mode, report);
+    }
+
+    ConvolutionShape? ConvolutionShapeOf(OnnxNode node, Dictionary<string, long[]> shapes)
+    {
+        if (node.OpType != "Conv") return null;
+        long[] x = node.Inputs[0] == _inputName ? [1, 3, InputHeight, InputWidth] : shapes.GetValueOrDefault(node.Inputs[0]) ?? [];
+        long[] w = _constants.TryGetValue(node.Inputs[1], out var weight) ? weight.shape : shapes.GetValueOrDefault(node.Inputs[1]) ?? [];
+        if (x.Length != 4 || w.Length != 4) return null;
+        var pads = node.Ints("pads");
+        long pad = pads is { Length: 4 } && pads.All(p => p == pads[0]) ? pads[0] : 0;
+        return new ConvolutionShape(x[1], w[0], w[2], w[3], (node.Ints("strides") ?? [1])[0], pad,
+            (node.Ints("dilations") ?? [1])[0], node.Int("group", 1), x[2], x[3]);
+    }
+
+    void ReleasePrepared()
+    {
+        foreach (var t in _prepared.Values) t.Dispose();
+        foreach (var (w, b) in _adaptedConvolutions.Values) { w.Dispose(); b?.Dispose(); }
+        _prepared.Clear();
+        _adaptedConvolutions.Clear();
+        foreach (var node in _nodes) node.ConvolutionVariant = default;
+        _running = ExecutionMode.Exact;
     }
 
     /// <summary>
@@ -254,8 +334,23 @@ public sealed class OnnxModel : Model
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var all = _nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
-        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth), all).ToDictionary(p => p.Key, p => p.Value.shape);
+        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth, device: Device), all).ToDictionary(p => p.Key, p => p.Value.shape);
     }
+
+    /// <inheritdoc/>
+    protected override void MoveTo(Device device)
+    {
+        foreach (var (name, value) in _constants.Where(c => c.Value.is_floating_point()).ToList())
+        {
+            _constants[name] = value.to(device).DetachFromDisposeScope();
+            value.Dispose();
+        }
+    }
+
+    // Floating-point constants join the weights on the model's device. Integer ones (shapes, axes, indices) stay on the
+    // CPU, where kernels read them as numbers.
+    Tensor OnDevice(Tensor constant) =>
+        constant.is_floating_point() && !Devices.Same(constant.device, Device) ? constant.to(Device) : constant;
 
     /// <summary>
     /// Names blocks the way papers and torchvision do: for residual networks, <c>conv1</c> (stem), <c>maxpool</c>,
@@ -306,7 +401,10 @@ public sealed class OnnxModel : Model
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
+            ReleasePrepared();
             foreach (var t in _constants.Values) t.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -49,6 +49,9 @@ public sealed class OnnxNode
     /// <summary>Padding rule that replaces the file's explicit pads (see <see cref="OnnxModel"/> on CNTK exports).</summary>
     internal string? AutoPadOverride { get; set; }
 
+    /// <summary>How a convolution departs from the model's execution mode (see <see cref="Execution.ConvolutionAudit"/>).</summary>
+    internal Execution.ConvolutionVariant ConvolutionVariant { get; set; }
+
     /// <summary>An integer-list attribute, or null when absent.</summary>
     public long[]? Ints(string name) => _attributes.TryGetValue(name, out var a) ? [.. a.Ints] : null;
 

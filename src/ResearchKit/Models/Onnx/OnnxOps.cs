@@ -1,3 +1,4 @@
+using ResearchKit.Models.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -136,16 +137,22 @@ public static class OnnxOps
             pads = new long[pads.Length];
         }
         var padding = pads.Take(kernel.Length).ToArray();
+        // In bfloat16 execution a value may arrive in float32 (from a Constant node); the weights decide.
+        if (x.dtype != w.dtype) x = x.to_type(w.dtype);
         return kernel.Length switch
         {
-            2 => [F.conv2d(x, w, b, strides, padding, dilations, groups)],
+            2 => [Convolution.Run(x, w, b, strides, padding, dilations, groups, node.ConvolutionVariant)],
             1 => [F.conv1d(x, w, b, strides[0], padding[0], dilations[0], groups)],
             _ => throw new UnsupportedOperatorException($"{node}: {kernel.Length}-D convolution is not supported (1-D and 2-D are)"),
         };
     }
 
-    static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i) =>
-        [F.batch_norm(In(i, 0), In(i, 3), In(i, 4), In(i, 1), In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+    static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var (x, scale) = (In(i, 0), In(i, 1));
+        if (x.dtype != scale.dtype) x = x.to_type(scale.dtype);
+        return [F.batch_norm(x, In(i, 3), In(i, 4), scale, In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+    }
 
     static (long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, bool Ceil) PoolGeometry(OnnxNode node, Tensor x)
     {
@@ -196,9 +203,11 @@ public static class OnnxOps
         var channelPads = new long[2 * x.dim()];
         (channelPads[1], channelPads[x.dim() + 1]) = (before, after);
         CheckPadding(x.shape, channelPads);
-        var squares = F.pad((x * x).unsqueeze(1), [0, 0, 0, 0, before, after]);
+        // libtorch's 3-D average pooling has no bfloat16 kernel; the channel sums are taken in float32.
+        var wide = x.dtype == ScalarType.BFloat16 ? x.to_type(ScalarType.Float32) : x;
+        var squares = F.pad((wide * wide).unsqueeze(1), [0, 0, 0, 0, before, after]);
         var sums = F.avg_pool3d(squares, [size, 1, 1], [1, 1, 1]).squeeze(1) * size;
-        return [x / (bias + alpha / size * sums).pow(beta)];
+        return [(wide / (bias + alpha / size * sums).pow(beta)).to_type(x.dtype)];
     }
 
     static Tensor[] Flatten(OnnxNode node, IReadOnlyList<Tensor?> i)
@@ -316,10 +325,10 @@ public static class OnnxOps
     static Tensor[] Constant(OnnxNode node, IReadOnlyList<Tensor?> _)
     {
         if (node.TensorAttribute("value") is { } value) return [OnnxTensors.ToTensor(value, node.Name, null)];
-        if (node.Has("value_float")) return [tensor(node.Float("value_float", 0f))];
-        if (node.Floats("value_floats") is { } floats) return [tensor(floats)];
-        if (node.Has("value_int")) return [tensor(node.Int("value_int", 0))];
-        if (node.Ints("value_ints") is { } ints) return [tensor(ints)];
+        if (node.Has("value_float")) return [tensor(node.Float("value_float", 0f), device: CPU)];
+        if (node.Floats("value_floats") is { } floats) return [tensor(floats, device: CPU)];
+        if (node.Has("value_int")) return [tensor(node.Int("value_int", 0), device: CPU)];
+        if (node.Ints("value_ints") is { } ints) return [tensor(ints, device: CPU)];
         throw new UnsupportedOperatorException($"{node}: only value, value_float(s) and value_int(s) constants are supported");
     }
 
@@ -328,7 +337,7 @@ public static class OnnxOps
         var shape = In(i, 0).shape;
         int Clamp(long k) => (int)Math.Clamp(k < 0 ? k + shape.Length : k, 0, shape.Length);
         int start = Clamp(node.Int("start", 0)), end = Clamp(node.Int("end", shape.Length));
-        return [tensor(shape[start..Math.Max(start, end)])];
+        return [tensor(shape[start..Math.Max(start, end)], device: CPU)];
     }
 
     static Tensor[] Gather(OnnxNode node, IReadOnlyList<Tensor?> i)
@@ -336,7 +345,7 @@ public static class OnnxOps
         var (data, indices) = (In(i, 0), In(i, 1));
         long axis = node.Int("axis", 0);
         if (axis < 0) axis += data.dim();
-        var flat = indices.flatten();
+        var flat = indices.flatten().to(data.device);
         flat = where(flat < 0, flat + data.shape[axis], flat);
         return [data.index_select(axis, flat).reshape([.. data.shape.Take((int)axis), .. indices.shape, .. data.shape.Skip((int)axis + 1)])];
     }

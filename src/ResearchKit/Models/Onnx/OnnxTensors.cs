@@ -47,11 +47,11 @@ internal static class OnnxTensors
         if (values.LongLength != count)
             throw new ModelLoadException(
                 $"{file}: tensor '{proto.Name}' declares shape [{string.Join(",", dims)}] ({count} values) but holds {values.LongLength}; the file is truncated or corrupt");
-        var t = typeof(T) == typeof(float) ? tensor((float[])(object)values, dims)
-            : typeof(T) == typeof(double) ? tensor((double[])(object)values, dims)
-            : typeof(T) == typeof(long) ? tensor((long[])(object)values, dims)
-            : tensor((int[])(object)values, dims);
-        return t;
+        // Read on the CPU; a model moves its floating-point values to its device (Model.To).
+        return typeof(T) == typeof(float) ? tensor((float[])(object)values, dims, device: CPU)
+            : typeof(T) == typeof(double) ? tensor((double[])(object)values, dims, device: CPU)
+            : typeof(T) == typeof(long) ? tensor((long[])(object)values, dims, device: CPU)
+            : tensor((int[])(object)values, dims, device: CPU);
     }
 
     // External data must live inside the model's folder: a model file must not make the kit read arbitrary files.

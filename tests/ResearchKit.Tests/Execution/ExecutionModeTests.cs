@@ -1,0 +1,225 @@
+using ResearchKit.Models;
+using ResearchKit.Models.Execution;
+using ResearchKit.Models.Onnx;
+using ResearchKit.Native;
+using ResearchKit.Objectives;
+using ResearchKit.Rendering;
+using ResearchKit.Tests.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ResearchKit.Tests.Execution;
+
+/// <summary>Each execution mode against the exact kernels, on the packaged ResNet-18 (its own model, since modes change it).</summary>
+[Collection("Execution modes")]
+public sealed class ExecutionModeTests : IDisposable
+{
+    readonly OnnxModel _model = ModelZoo.ResNet18();
+
+    public void Dispose() => _model.Dispose();
+
+    (Tensor Pool, Tensor Gradient) PoolAndGradient(ExecutionMode mode)
+    {
+        Assert.Equal(mode, _model.UseExecution(mode));
+        using var scope = NewDisposeScope();
+        var x = rand([1, 3, 224, 224], generator: new Generator(5)).requires_grad_();
+        using var kernels = _model.Kernels();
+        var outputs = _model.Run(x, "pool", "layer3");
+        outputs["layer3"][.., 7].mean().backward();
+        return (outputs["pool"].detach().flatten().MoveToOuterDisposeScope(), x.grad!.flatten().MoveToOuterDisposeScope());
+    }
+
+    static double RelativeError(Tensor value, Tensor reference) =>
+        (value - reference).abs().max().ToDouble() / reference.abs().max().ToDouble();
+
+    static double Cosine(Tensor a, Tensor b) => F.cosine_similarity(a.unsqueeze(0), b.unsqueeze(0)).ToDouble();
+
+    [Fact]
+    public void Packaged_models_load_in_the_fast_mode_with_every_convolution_audited()
+    {
+        Assert.Equal(ExecutionMode.Fast, _model.Execution);
+        // 11 distinct convolution shapes in ResNet-18 at 224x224, each checked and reported.
+        Assert.Equal(11, _model.ExecutionReport.Count);
+        Assert.All(_model.ExecutionReport, line => Assert.StartsWith("ok ", line));
+        Assert.Equal(3, _model.ExecutionReport.Count(line => line.Contains("1x1") && line.EndsWith("(as a matrix product)")));
+    }
+
+    [Fact]
+    public void The_fast_mode_agrees_with_the_exact_kernels_to_float32_rounding()
+    {
+        var (exactPool, exactGradient) = PoolAndGradient(ExecutionMode.Exact);
+        var (fastPool, fastGradient) = PoolAndGradient(ExecutionMode.Fast);
+        Assert.True(RelativeError(fastPool, exactPool) < 1e-5, $"pool: {RelativeError(fastPool, exactPool):E2}");
+        Assert.True(RelativeError(fastGradient, exactGradient) < 1e-5, $"input gradient: {RelativeError(fastGradient, exactGradient):E2}");
+    }
+
+    [Fact]
+    public void Bfloat16_stays_within_its_stated_tolerance_of_float32()
+    {
+        var (exactPool, exactGradient) = PoolAndGradient(ExecutionMode.Exact);
+        var (pool, gradient) = PoolAndGradient(ExecutionMode.FastBFloat16);
+        Assert.Equal(ScalarType.Float32, pool.dtype);
+        Assert.True(RelativeError(pool, exactPool) < 0.03, $"pool: {RelativeError(pool, exactPool):E2}");
+        // Input gradients pass back through every layer: bfloat16 keeps their direction (cosine 0.955 measured), not
+        // every value, which is what an ascent step needs.
+        Assert.True(Cosine(gradient, exactGradient) > 0.93, $"gradient cosine {Cosine(gradient, exactGradient):F4}");
+    }
+
+    [Fact]
+    public void A_seeded_render_reaches_the_same_objective_in_every_mode()
+    {
+        double Reached(ExecutionMode mode)
+        {
+            _model.UseExecution(mode);
+            using var result = Render.Plan(_model, Objective.Channel("layer3", 7)).Size(96).Steps(24).Seed(2).Run();
+            Assert.Equal(mode.Name, result.Settings.Kernels);
+            return result.FinalObjective;
+        }
+        // Ascent amplifies rounding: after a few steps the trajectories part, so the images differ in detail while the
+        // activation reached stays close (measured: fast 3 %, bfloat16 within 10 % of exact after 24 steps).
+        double exact = Reached(ExecutionMode.Exact), fast = Reached(ExecutionMode.Fast), bf16 = Reached(ExecutionMode.FastBFloat16);
+        Assert.True(Math.Abs(fast - exact) < 0.06 * Math.Abs(exact), $"fast {fast} vs exact {exact}");
+        Assert.True(Math.Abs(bf16 - exact) < 0.12 * Math.Abs(exact), $"bf16 {bf16} vs exact {exact}");
+    }
+
+    [Fact]
+    public void Switching_back_to_exact_releases_the_prepared_weights_and_restores_the_results()
+    {
+        var (before, _) = PoolAndGradient(ExecutionMode.Exact);
+        PoolAndGradient(ExecutionMode.FastBFloat16);
+        var (after, _) = PoolAndGradient(ExecutionMode.Exact);
+        Assert.True(after.equal(before).all().item<bool>());
+        Assert.Empty(_model.ExecutionReport);
+    }
+}
+
+/// <summary>The GoogLeNet topology (24-channel 5x5 reduce, 1x1 convolutions everywhere) in each mode against ONNX Runtime.</summary>
+public class ExecutionModeOnnxRuntimeTests
+{
+    [Theory]
+    [InlineData("exact", 1e-4)]
+    [InlineData("fast", 1e-4)]
+    [InlineData("bf16", 0.05)]
+    public void GoogLeNet_logits_match_onnx_runtime(string mode, double tolerance)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"researchkit-googlenet-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            Architectures.GoogLeNet(seed: 3).Save(file);
+            using var model = OnnxModel.Load(file, InputNormalization.None, execution: ExecutionMode.Parse(mode));
+            Assert.Equal(mode, model.Execution.Name);
+            using var scope = NewDisposeScope();
+            var x = rand([1, 3, 224, 224], generator: new Generator(8));
+            var (values, shape) = OnnxReference.Run(file, x.data<float>().ToArray(), x.shape, "loss3/classifier")["loss3/classifier"];
+            var expected = tensor(values, shape);
+            Tensor actual;
+            using (no_grad()) actual = model.Run(x, "logits");
+            double error = (actual - expected).abs().max().ToDouble() / expected.abs().max().ToDouble();
+            Assert.True(error < tolerance, $"{mode}: relative error {error:E2}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
+
+public class ConvolutionVariantTests
+{
+    [Theory]
+    [InlineData(24, 20, 3, 1)]
+    [InlineData(48, 40, 1, 2)]
+    [InlineData(3, 64, 7, 2)]
+    public void Every_variant_computes_the_same_convolution(long cin, long cout, long k, long stride)
+    {
+        // Zero channels add nothing and layouts only move values: on the exact kernels every variant gives the same
+        // numbers as a plain float64 convolution, so the audit only ever chooses between equal computations.
+        using var scope = NewDisposeScope();
+        var g = new Generator(4);
+        var x = randn([2, cin, 11, 13], generator: g);
+        var w = randn([cout, cin, k, k], generator: g);
+        var b = randn([cout], generator: g);
+        long[] strides = [stride, stride], padding = k == 1 ? [0, 0] : [k / 2, k / 2], dilations = [1, 1];
+        var reference = F.conv2d(x.to_type(ScalarType.Float64), w.to_type(ScalarType.Float64), b.to_type(ScalarType.Float64), strides, padding, dilations);
+        var variants = new List<ConvolutionVariant> { new(0, 5, false), new(8, 12, true), new(0, 0, true) };
+        if (k == 1) variants.Add(ConvolutionVariant.MatrixProduct);
+        foreach (var variant in variants)
+        {
+            var (wv, bv) = Convolution.Adapt(w, b, variant, channelsLast: true);
+            using var kernels = OneDnn.Use(false);
+            var y = Convolution.Run(Convolution.ChannelsLast(x), wv, bv, strides, padding, dilations, 1, variant);
+            Assert.Equal(reference.shape, y.shape);
+            double error = (y.to_type(ScalarType.Float64) - reference).abs().max().ToDouble() / reference.abs().max().ToDouble();
+            Assert.True(error < 1e-5, $"{variant}: relative error {error:E2}");
+        }
+    }
+
+    [Fact]
+    public void The_audit_never_hands_a_1x1_convolution_to_onednn_and_finds_a_correct_variant_for_odd_channel_counts()
+    {
+        var pointwise = ConvolutionAudit.FindCorrectVariant(new ConvolutionShape(256, 1024, 1, 1, 2, 0, 1, 1, 14, 14), ExecutionMode.Fast);
+        Assert.True(pointwise.Variant.Pointwise);
+        Assert.True(pointwise.Passed, pointwise.ToString());
+        foreach (var shape in new[] { new ConvolutionShape(24, 64, 5, 5, 1, 2, 1, 1, 14, 14), new ConvolutionShape(48, 40, 3, 3, 2, 1, 1, 1, 28, 28) })
+        {
+            var check = ConvolutionAudit.FindCorrectVariant(shape, ExecutionMode.Fast);
+            Assert.True(check.Passed, check.ToString());
+            Assert.True(check.ForwardError < 1e-4 && check.GradientError < 1e-4, check.ToString());
+        }
+    }
+
+    [Fact]
+    public void Unknown_mode_names_list_the_valid_ones()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ExecutionMode.Parse("turbo"));
+        Assert.Contains("exact, fast, bf16", error.Message);
+        Assert.Equal(ExecutionMode.FastBFloat16, ExecutionMode.Parse("BF16"));
+    }
+}
+
+public class OneDnnScopeTests
+{
+    [Fact]
+    public void Nested_scopes_restore_the_outer_choice()
+    {
+        using (OneDnn.Use(true))
+        {
+            Assert.True(OneDnn.IsEnabled);
+            using (OneDnn.Use(false)) Assert.False(OneDnn.IsEnabled);
+            Assert.True(OneDnn.IsEnabled);
+        }
+        Assert.False(OneDnn.IsEnabled);
+    }
+
+    [Fact]
+    public void A_scope_on_another_thread_waits_until_the_open_one_closes()
+    {
+        var entered = new ManualResetEventSlim();
+        var outer = OneDnn.Use(true);
+        var other = new Thread(() =>
+        {
+            using (OneDnn.Use(false)) entered.Set();
+        });
+        other.Start();
+        Assert.False(entered.Wait(300), "the second scope entered while the first was open");
+        outer.Dispose();
+        Assert.True(other.Join(10_000));
+        Assert.True(entered.IsSet);
+    }
+
+    [Fact]
+    public void Outside_every_scope_float32_convolutions_stay_exact_for_channel_counts_onednn_gets_wrong_here()
+    {
+        // 48 input channels, stride 2: oneDNN's input gradient was 15-30 % off on the development machine.
+        using var scope = NewDisposeScope();
+        var g = new Generator(6);
+        var x = randn([2, 48, 13, 16], generator: g).requires_grad_();
+        var w = randn([32, 48, 3, 3], generator: g);
+        F.conv2d(x, w, strides: [2, 2], padding: [1, 1]).sum().backward();
+        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
+        F.conv2d(x64, w.to_type(ScalarType.Float64), strides: [2, 2], padding: [1, 1]).sum().backward();
+        double error = (x.grad!.to_type(ScalarType.Float64) - x64.grad!).abs().max().ToDouble() / x64.grad!.abs().max().ToDouble();
+        Assert.True(error < 1e-5, $"relative error {error:E2}");
+    }
+}
