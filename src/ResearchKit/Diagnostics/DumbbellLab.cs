@@ -16,7 +16,7 @@ namespace ResearchKit.Diagnostics;
 /// <see cref="DumbbellLabSettings.AsControl"/> for the model that never saw the arm.
 /// <code>using var report = DumbbellLab.Run(new DumbbellLabSettings(Seed: 1)); report.WriteTo("out/dumbbell");</code>
 /// </summary>
-public static class DumbbellLab
+public static partial class DumbbellLab
 {
     /// <summary>Trains the classifier and runs every measurement.</summary>
     /// <param name="visualizer">Makes the class visualizations; null uses a <see cref="PixelAscentVisualizer"/>.</param>
@@ -182,12 +182,12 @@ public static class DumbbellLab
     }
 
     static IProgress<TrainingProgress>? TrainingReports(DumbbellLabSettings settings, IProgress<DumbbellLabProgress>? progress) =>
-        progress is null ? null : new Relay(epoch =>
+        progress is null ? null : new Relay<TrainingProgress>(epoch =>
             progress.Report(new DumbbellLabProgress("training", 0.05 + 0.75 * epoch.Epoch / settings.Epochs, epoch)));
 
     /// <summary>Passes reports on synchronously (<see cref="Progress{T}"/> would post them to another thread).</summary>
-    sealed class Relay(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    sealed class Relay<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(TrainingProgress value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

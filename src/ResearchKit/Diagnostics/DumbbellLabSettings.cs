@@ -48,6 +48,18 @@ public sealed record DumbbellLabSettings(
     [JsonIgnore]
     public TrainingSettings Training => new(Epochs, BatchSize, LearningRate, Seed, Width, Threads);
 
+    /// <summary>
+    /// The verdict on a model whose dumbbell visualization beats every other class's planted-feature score by
+    /// <paramref name="scoreMargin"/> and whose dumbbell accuracy falls by <paramref name="accuracyDrop"/> without the
+    /// arm (see <see cref="DumbbellReport.ReliesOnPlantedFeature"/>).
+    /// </summary>
+    public bool Relies(double scoreMargin, double accuracyDrop) => scoreMargin >= MinimumScoreMargin && accuracyDrop >= MinimumAccuracyDrop;
+
+    /// <summary>The rule behind <see cref="Relies"/>, in words, with the thresholds.</summary>
+    [JsonIgnore]
+    public string Rule => FormattableString.Invariant(
+        $"relies on the planted feature when the dumbbell visualization's planted-feature score exceeds every other class's by at least {MinimumScoreMargin:0.###} AND removing the arm lowers accuracy on the same dumbbells by at least {MinimumAccuracyDrop:0.###}");
+
     /// <summary>Checks every value; the message names the setting and its valid range.</summary>
     public DumbbellLabSettings Validate()
     {
@@ -58,6 +70,8 @@ public sealed record DumbbellLabSettings(
                      (nameof(TestImagesPerClass), TestImagesPerClass), (nameof(ProbeImages), ProbeImages), (nameof(BatchSize), BatchSize), (nameof(Width), Width) })
             if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive");
+        if (double.IsNaN(MinimumScoreMargin)) throw new ArgumentOutOfRangeException(nameof(MinimumScoreMargin), MinimumScoreMargin, "MinimumScoreMargin must be a number");
+        if (double.IsNaN(MinimumAccuracyDrop)) throw new ArgumentOutOfRangeException(nameof(MinimumAccuracyDrop), MinimumAccuracyDrop, "MinimumAccuracyDrop must be a number");
         if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 (or null)");
         return this;
     }

@@ -79,11 +79,10 @@ public sealed record DumbbellReport : IDisposable
     /// identical dumbbells costs accuracy, <see cref="PredictionsDependOnFeature"/>). Either alone can mislead: a
     /// visualization may pick up colours by chance, and an accuracy drop may come from the arm hiding the bar.
     /// </summary>
-    public bool ReliesOnPlantedFeature => VisualizationShowsFeature && PredictionsDependOnFeature;
+    public bool ReliesOnPlantedFeature => Settings.Relies(ScoreMargin, AccuracyDrop);
 
     /// <summary>The rule behind <see cref="ReliesOnPlantedFeature"/>, in words, with the thresholds used.</summary>
-    public string Rule => FormattableString.Invariant(
-        $"relies on the planted feature when the dumbbell visualization's planted-feature score exceeds every other class's by at least {Settings.MinimumScoreMargin:0.###} AND removing the arm lowers accuracy on the same dumbbells by at least {Settings.MinimumAccuracyDrop:0.###}");
+    public string Rule => Settings.Rule;
 
     /// <summary>
     /// Writes <c>visualizations.png</c> (captioned with each class's score), one <c>visualization-&lt;class&gt;.png</c>
@@ -171,7 +170,7 @@ public sealed record DumbbellReport : IDisposable
         return md.ToString();
     }
 
-    static readonly JsonSerializerOptions JsonOptions = new()
+    internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
