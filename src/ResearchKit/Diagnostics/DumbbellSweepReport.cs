@@ -84,7 +84,8 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
         double p = (double)successes / trials, z2n = z * z / trials;
         double centre = (p + z2n / 2) / (1 + z2n);
         double half = z * Math.Sqrt(p * (1 - p) / trials + z2n / (4 * trials)) / (1 + z2n);
-        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+        // At 0 and n successes one end is exactly 0 or 1; rounding would put it a hair inside.
+        return (successes == 0 ? 0 : centre - half, successes == trials ? 1 : centre + half);
     }
 
     /// <summary>Writes <see cref="JsonFile"/> and <see cref="MarkdownFile"/> into <paramref name="folder"/>, each atomically.</summary>
