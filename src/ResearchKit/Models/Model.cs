@@ -166,6 +166,7 @@ public abstract class Model : IDisposable
         if (_tapsBySize.TryGetValue((h, w), out var cached)) return cached;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var kernels = Kernels();
         var outputs = RunPreprocessed(zeros(1, 3, h, w, device: Device), TapNames.ToHashSet());
         var taps = TapNames.Where(outputs.ContainsKey)
             .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), outputs[t].shape.ToArray()))
