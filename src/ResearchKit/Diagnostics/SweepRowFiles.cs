@@ -61,7 +61,7 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
         {
             var saved = JsonNode.Parse(File.ReadAllText(path));
             if (saved?["recipe"] is not JsonObject recipe) return (null, "it records no recipe");
-            if (Difference(recipe, Recipe(seed)) is { } difference) return (null, difference);
+            if (IO.JsonDifference.Describe(recipe, Recipe(seed)) is { } difference) return (null, difference);
             var row = saved?["row"].Deserialize<DumbbellSweepRow>(ReadOptions);
             return row?.Seed == seed ? (row, null) : (null, "its row is missing or belongs to another seed");
         }
@@ -76,23 +76,6 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
         var measured = JsonSerializer.SerializeToNode(settings with { Seed = seed }, DumbbellReport.JsonOptions)!.AsObject();
         foreach (var name in UnmeasuredSettings) measured.Remove(JsonNamingPolicy.CamelCase.ConvertName(name));
         return new JsonObject { ["settings"] = measured, ["visualizer"] = visualizer };
-    }
-
-    /// <summary>The values that differ, as "name: recorded → requested", or null when none do.</summary>
-    static string? Difference(JsonNode? recorded, JsonNode? requested)
-    {
-        var differences = new List<string>();
-        void Compare(JsonNode? a, JsonNode? b, string path)
-        {
-            if (JsonNode.DeepEquals(a, b)) return;
-            if (a is JsonObject oa && b is JsonObject ob)
-                foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)))
-                    Compare(oa[key], ob[key], path.Length == 0 ? key : $"{path}.{key}");
-            else
-                differences.Add($"{path}: {a?.ToJsonString() ?? "none"} → {b?.ToJsonString() ?? "none"}");
-        }
-        Compare(recorded, requested, "");
-        return differences.Count == 0 ? null : string.Join(", ", differences);
     }
 }
 

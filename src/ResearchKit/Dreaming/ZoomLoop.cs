@@ -129,7 +129,7 @@ public static class ZoomLoop
         if (frameFiles.Count == 0 && !File.Exists(settingsPath)) return 0;
 
         string? difference = File.Exists(settingsPath)
-            ? Difference(ReadRecipe(settingsPath), recipe)
+            ? IO.JsonDifference.Describe(ReadRecipe(settingsPath), recipe)
             : $"it holds {frameFiles.Count} frame file(s) but no {SettingsFile}";
         if (difference is null) return CountFrames(folder);
         if (!overwrite)
@@ -149,23 +149,6 @@ public static class ZoomLoop
         {
             throw new InvalidDataException($"{Path.GetFullPath(path)} is not a readable zoom settings file ({e.Message})", e);
         }
-    }
-
-    /// <summary>The settings that differ, as "name: old → new", or null when none do.</summary>
-    static string? Difference(JsonNode? old, JsonObject current)
-    {
-        var differences = new List<string>();
-        void Compare(JsonNode? a, JsonNode? b, string path)
-        {
-            if (JsonNode.DeepEquals(a, b)) return;
-            if (a is JsonObject oa && b is JsonObject ob)
-                foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)))
-                    Compare(oa[key], ob[key], path.Length == 0 ? key : $"{path}.{key}");
-            else
-                differences.Add($"{path}: {a?.ToJsonString() ?? "none"} → {b?.ToJsonString() ?? "none"}");
-        }
-        Compare(old, current, "");
-        return differences.Count == 0 ? null : string.Join(", ", differences);
     }
 
     static Tensor LoadFrame(string folder, int index, ZoomStart start)
