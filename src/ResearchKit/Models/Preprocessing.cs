@@ -11,6 +11,9 @@ public sealed class Preprocessing : IDisposable
 {
     Tensor? _meanImage;                 // [1,3,h,w] in the network's channel order and scale
     Tensor? _mean, _std;                // [1,3,1,1]
+    // The mean image resized to each input size met, so that a render loop does not resize it every step.
+    readonly Dictionary<(long H, long W), Tensor> _resizedMeans = [];
+    const int MaxResizedMeans = 16;
 
     Preprocessing(string description, bool reverseChannels, float scale, Tensor? meanImage, float[]? mean, float[]? std)
     {
@@ -53,21 +56,36 @@ public sealed class Preprocessing : IDisposable
             throw new ArgumentException($"expected an image batch of shape [N,3,H,W], got [{string.Join(",", rgb.shape)}]");
         var x = ReverseChannels ? rgb.flip(1) : rgb;
         if (Scale != 1f) x = x * Scale;
-        if (_meanImage is not null)
-        {
-            var mean = _meanImage.shape[2] == x.shape[2] && _meanImage.shape[3] == x.shape[3]
-                ? _meanImage
-                : nn.functional.interpolate(_meanImage, [x.shape[2], x.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
-            x = x - mean;
-        }
+        if (_meanImage is not null) x = x - MeanImageAt(_meanImage, x.shape[2], x.shape[3]);
         if (_mean is not null) x = x - _mean;
         if (_std is not null) x = x / _std;
         return x;
     }
 
+    Tensor MeanImageAt(Tensor meanImage, long height, long width)
+    {
+        if (meanImage.shape[2] == height && meanImage.shape[3] == width) return meanImage;
+        lock (_resizedMeans)
+        {
+            if (_resizedMeans.TryGetValue((height, width), out var resized)) return resized;
+            if (_resizedMeans.Count >= MaxResizedMeans) ForgetResizedMeans();
+            using var noGrad = no_grad();
+            resized = nn.functional.interpolate(meanImage, [height, width], mode: InterpolationMode.Bilinear, align_corners: false)
+                .DetachFromDisposeScope();
+            return _resizedMeans[(height, width)] = resized;
+        }
+    }
+
+    void ForgetResizedMeans()
+    {
+        foreach (var t in _resizedMeans.Values) t.Dispose();
+        _resizedMeans.Clear();
+    }
+
     /// <summary>Moves the mean and standard deviation to <paramref name="device"/>, in place (with the model).</summary>
     internal void To(Device device)
     {
+        lock (_resizedMeans) ForgetResizedMeans();
         _meanImage = Moved(_meanImage, device);
         _mean = Moved(_mean, device);
         _std = Moved(_std, device);
@@ -84,6 +102,7 @@ public sealed class Preprocessing : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        lock (_resizedMeans) ForgetResizedMeans();
         _meanImage?.Dispose();
         _mean?.Dispose();
         _std?.Dispose();

@@ -15,13 +15,16 @@ public sealed class OnnxModel : Model
     readonly List<OnnxNode> _nodes;
     readonly Dictionary<string, Tensor> _constants;
     readonly Dictionary<string, int> _producer = [];
-    readonly Dictionary<string, (List<int> Nodes, Dictionary<string, int> LastUse)> _plans = [];
+    readonly Dictionary<string, ExecutionPlan> _plans = [];
     readonly string _inputName;
     readonly List<string> _taps;
     readonly string _file;
     // What the execution mode changed: constants in its precision and layout, and padded convolution weights by node.
     readonly Dictionary<string, Tensor> _prepared = [];
     readonly Dictionary<int, (Tensor Weight, Tensor? Bias)> _adaptedConvolutions = [];
+    // Batch normalizations folded into the convolution before them, by normalization node: the convolution and its
+    // folded weights, prepared like every other convolution's.
+    readonly Dictionary<int, (int Convolution, Tensor Weight, Tensor Bias)> _folded = [];
     ExecutionMode _running = ExecutionMode.Exact;
 
     OnnxModel(string file, string name, ModelProto proto, Preprocessing preprocessing, InputNormalization normalization,
@@ -175,8 +178,17 @@ public sealed class OnnxModel : Model
     public override string OpOf(string rawName) =>
         rawName == _inputName ? "Input" : _producer.TryGetValue(rawName, out var k) ? _nodes[k].OpType : "Constant";
 
-    /// <summary>The nodes needed for <paramref name="taps"/>, and after which node each value is last needed.</summary>
-    (List<int> Nodes, Dictionary<string, int> LastUse) Plan(IReadOnlySet<string> taps)
+    /// <summary>One node to run; <c>Folded</c> runs a batch normalization as its convolution with folded weights.</summary>
+    readonly record struct PlanStep(int Node, bool Folded);
+
+    /// <summary>The steps that compute some taps, and after which step each value is last needed.</summary>
+    sealed record ExecutionPlan(List<PlanStep> Steps, Dictionary<string, int> LastUse);
+
+    /// <summary>
+    /// The nodes needed for <paramref name="taps"/> in graph order. A convolution followed by a folded batch
+    /// normalization is skipped and the normalization computes both, unless the convolution's output is itself a tap.
+    /// </summary>
+    ExecutionPlan Plan(IReadOnlySet<string> taps)
     {
         var key = string.Join("\n", taps.Order());
         if (_plans.TryGetValue(key, out var plan)) return plan;
@@ -185,27 +197,45 @@ public sealed class OnnxModel : Model
         while (pending.Count > 0)
             if (_producer.TryGetValue(pending.Pop(), out var k) && needed.Add(k))
                 foreach (var input in _nodes[k].Inputs) pending.Push(input);
-        var lastUse = new Dictionary<string, int>();
+        var skipped = new HashSet<int>();
+        var steps = new List<PlanStep>();
         foreach (var k in needed)
-            foreach (var input in _nodes[k].Inputs)
-                lastUse[input] = k;
-        return _plans[key] = ([.. needed], lastUse);
+        {
+            bool folded = _folded.TryGetValue(k, out var fold) && !taps.Contains(_nodes[fold.Convolution].Outputs[0]);
+            if (folded) skipped.Add(fold.Convolution);
+            steps.Add(new PlanStep(k, folded));
+        }
+        steps.RemoveAll(s => skipped.Contains(s.Node));
+        var lastUse = new Dictionary<string, int>();
+        for (int s = 0; s < steps.Count; s++)
+            foreach (var input in StepNode(steps[s]).Inputs)
+                lastUse[input] = s;
+        return _plans[key] = new ExecutionPlan(steps, lastUse);
     }
+
+    // The node whose operator a step runs: a folded normalization runs its convolution.
+    OnnxNode StepNode(PlanStep step) => _nodes[step.Folded ? _folded[step.Node].Convolution : step.Node];
 
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps)
     {
-        var (nodes, lastUse) = Plan(taps);
+        var (steps, lastUse) = Plan(taps);
         if (_running.ChannelsLast) input = Convolution.ChannelsLast(input);
         if (_running.Precision == NumericPrecision.BFloat16) input = input.to_type(ScalarType.BFloat16);
         var values = new Dictionary<string, Tensor> { [_inputName] = input };
         var results = new Dictionary<string, Tensor>();
         if (taps.Contains(_inputName)) results[_inputName] = AsFloat32(input);
-        foreach (var k in nodes)
+        for (int s = 0; s < steps.Count; s++)
         {
-            var node = _nodes[k];
+            var node = StepNode(steps[s]);
+            var outputNames = _nodes[steps[s].Node].Outputs;
             var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? Constant(n)).ToList();
-            if (_adaptedConvolutions.TryGetValue(k, out var adapted))
+            if (steps[s].Folded)
+            {
+                var (_, weight, bias) = _folded[steps[s].Node];
+                inputs = [inputs[0], weight, bias];
+            }
+            else if (_adaptedConvolutions.TryGetValue(steps[s].Node, out var adapted))
             {
                 inputs[1] = adapted.Weight;
                 if (adapted.Bias is not null) inputs[2] = adapted.Bias;
@@ -222,17 +252,17 @@ public sealed class OnnxModel : Model
                 throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
             if (node.OpType == "Constant") outputs = [.. outputs.Select(OnDevice)];
-            for (int o = 0; o < outputs.Length && o < node.Outputs.Count; o++)
+            for (int o = 0; o < outputs.Length && o < outputNames.Count; o++)
             {
                 // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
                 // value never frees another (or an initializer).
                 if (inputs.Any(t => ReferenceEquals(t, outputs[o]))) outputs[o] = outputs[o].alias();
-                values[node.Outputs[o]] = outputs[o];
-                if (taps.Contains(node.Outputs[o])) results[node.Outputs[o]] = AsFloat32(outputs[o]);
+                values[outputNames[o]] = outputs[o];
+                if (taps.Contains(outputNames[o])) results[outputNames[o]] = AsFloat32(outputs[o]);
             }
             // Free intermediates as soon as nothing downstream needs them (autograd keeps what backward needs).
             foreach (var name in node.Inputs)
-                if (lastUse.GetValueOrDefault(name) == k && name != _inputName && !taps.Contains(name) && values.Remove(name, out var t))
+                if (lastUse.GetValueOrDefault(name) == s && name != _inputName && !taps.Contains(name) && values.Remove(name, out var t))
                     t.Dispose();
         }
         return results;
@@ -277,8 +307,39 @@ public sealed class OnnxModel : Model
             _adaptedConvolutions[k] = (Own(adapted.Weight, weight), adapted.Bias is null ? null : Own(adapted.Bias, bias));
             node.ConvolutionVariant = check.Variant;
         }
+        FoldNormalizations(mode, checks, dtype);
+        if (_folded.Count > 0) report.Add($"{_folded.Count} batch normalizations folded into the convolutions before them");
+        _plans.Clear();
         _running = mode;
         return (mode, report);
+    }
+
+    /// <summary>
+    /// Batch normalization at inference is y = γ (x − μ) / √(σ² + ε) + β per channel. After a convolution whose output
+    /// nothing else reads, it is that convolution with its weights scaled by γ / √(σ² + ε) and its bias shifted: one
+    /// kernel instead of two, forward and backward. Folds are computed in float64, then prepared like the convolution.
+    /// </summary>
+    void FoldNormalizations(ExecutionMode mode, Dictionary<int, ConvolutionCheck> checks, ScalarType dtype)
+    {
+        var readers = _nodes.SelectMany(n => n.Inputs).GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        for (int b = 0; b < _nodes.Count; b++)
+        {
+            var norm = _nodes[b];
+            if (norm.OpType != "BatchNormalization" || norm.Inputs.Count < 5 || norm.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
+            if (!norm.Inputs.Skip(1).All(_constants.ContainsKey)) continue;
+            if (!_producer.TryGetValue(norm.Inputs[0], out var k) || !checks.TryGetValue(k, out var check)) continue;
+            var conv = _nodes[k];
+            bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+            if (readers[norm.Inputs[0]] != 1 || norm.Inputs[0] == OutputTap || !_constants.TryGetValue(conv.Inputs[1], out var weight)
+                || (hasBias && !_constants.ContainsKey(conv.Inputs[2]))) continue;
+            using var scope = NewDisposeScope();
+            Tensor Wide(string name) => _constants[name].to_type(ScalarType.Float64);
+            var factor = Wide(norm.Inputs[1]) / (Wide(norm.Inputs[4]) + norm.Float("epsilon", 1e-5f)).sqrt();
+            var folded = (weight.to_type(ScalarType.Float64) * factor.view(-1, 1, 1, 1)).to_type(dtype);
+            var shift = (((hasBias ? Wide(conv.Inputs[2]) : zeros_like(factor)) - Wide(norm.Inputs[3])) * factor + Wide(norm.Inputs[2])).to_type(dtype);
+            var (w, bias) = Convolution.Adapt(folded, shift, check.Variant, mode.ChannelsLast);
+            _folded[b] = (k, w.DetachFromDisposeScope(), bias!.DetachFromDisposeScope());
+        }
     }
 
     ConvolutionShape? ConvolutionShapeOf(OnnxNode node, Dictionary<string, long[]> shapes)
@@ -297,8 +358,11 @@ public sealed class OnnxModel : Model
     {
         foreach (var t in _prepared.Values) t.Dispose();
         foreach (var (w, b) in _adaptedConvolutions.Values) { w.Dispose(); b?.Dispose(); }
+        foreach (var (_, w, b) in _folded.Values) { w.Dispose(); b.Dispose(); }
         _prepared.Clear();
         _adaptedConvolutions.Clear();
+        _folded.Clear();
+        _plans.Clear();
         foreach (var node in _nodes) node.ConvolutionVariant = default;
         _running = ExecutionMode.Exact;
     }

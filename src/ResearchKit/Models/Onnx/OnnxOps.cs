@@ -168,13 +168,40 @@ public static class OnnxOps
         var x = In(i, 0);
         var (kernel, strides, dilations, pads, ceil) = PoolGeometry(node, x);
         // torch only pads symmetrically and at most half a kernel; anything else is padded explicitly with -inf,
-        // which never wins a max, exactly as ONNX defines padding for MaxPool.
+        // which never wins a max, exactly as ONNX defines padding for MaxPool -- unless torch's own leading padding and
+        // rounding give the same windows (extra padding at the end, as CNTK exports, is then ceil mode: a copy saved).
         if (!Symmetric(pads) || pads[0] * 2 > kernel[0] || pads[1] * 2 > kernel[1])
         {
+            if (SameWindows(x.shape, kernel, strides, dilations, pads, ceil) is { } ceilMode)
+                return [F.max_pool2d(x, kernel, strides, [pads[0], pads[1]], dilations, ceilMode)];
             x = F.pad(x, TorchPads(pads), value: double.NegativeInfinity);
             pads = new long[4];
         }
         return [F.max_pool2d(x, kernel, strides, [pads[0], pads[1]], dilations, ceil)];
+    }
+
+    /// <summary>
+    /// The ceil mode under which torch's pooling with the leading ONNX pads on both sides gives the same windows as
+    /// ONNX's pads: windows start at the same places, so equal output sizes mean equal windows (positions outside the
+    /// image count as -inf either way). Null when neither mode does.
+    /// </summary>
+    static bool? SameWindows(long[] shape, long[] kernel, long[] strides, long[] dilations, long[] pads, bool ceil)
+    {
+        if (pads[0] * 2 > kernel[0] || pads[1] * 2 > kernel[1]) return null;
+        foreach (var ceilMode in new[] { false, true })
+            if (Enumerable.Range(0, 2).All(d =>
+                    PoolOutputSize(shape[2 + d], pads[d], pads[d], kernel[d], strides[d], dilations[d], ceilMode)
+                    == PoolOutputSize(shape[2 + d] + pads[d] + pads[2 + d], 0, 0, kernel[d], strides[d], dilations[d], ceil)))
+                return ceilMode;
+        return null;
+    }
+
+    /// <summary>torch's pooling output size: in ceil mode the last window must start inside the image or its leading pad.</summary>
+    static long PoolOutputSize(long size, long before, long after, long kernel, long stride, long dilation, bool ceil)
+    {
+        long span = size + before + after - dilation * (kernel - 1) - 1;
+        long output = (ceil ? span + stride - 1 : span) / stride + 1;
+        return ceil && (output - 1) * stride >= size + before ? output - 1 : output;
     }
 
     static Tensor[] AveragePool(OnnxNode node, IReadOnlyList<Tensor?> i)
