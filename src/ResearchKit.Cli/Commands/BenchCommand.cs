@@ -12,11 +12,19 @@ static class BenchCommand
         var rssSteps = new Option<int>("--rss-steps") { Description = "Render steps for the memory-growth figure", DefaultValueFactory = _ => 2000 };
         var noTiled = new Option<bool>("--no-tiled") { Description = "Skip the 4096x4096 tiled dream" };
         var json = new Option<bool>("--json") { Description = "Print only the JSON figures" };
+        var activationMaxOnly = new Option<bool>("--activation-max-only")
+            { Description = "Measure only activation-maximization steps/s (bench/run.sh alternates this with the peer's)" };
         var command = new Command("bench", "Measure render speed, DeepDream time, memory growth and peak memory (not a test; compare with bench/run.sh)")
-            { rssSteps, noTiled, json };
+            { rssSteps, noTiled, json, activationMaxOnly };
         command.SetAction(parse =>
         {
             using var model = CommonOptions.LoadModel(parse);
+            if (parse.GetValue(activationMaxOnly))
+            {
+                var stepsPerSecond = BenchmarkSuite.ActivationMaxStepsPerSecond(BenchmarkSuite.ActivationMaxPlan(model));
+                Console.WriteLine(JsonSerializer.Serialize(new { activationMaxStepsPerSecond = stepsPerSecond, kernels = model.Execution.Name }));
+                return 0;
+            }
             var figures = BenchmarkSuite.Run(model, parse.GetValue(rssSteps), !parse.GetValue(noTiled), m => Console.Error.WriteLine($"bench: {m}"));
             Console.WriteLine(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
             return 0;

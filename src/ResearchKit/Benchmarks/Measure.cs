@@ -9,7 +9,7 @@ namespace ResearchKit.Benchmarks;
 public static class Measure
 {
     /// <summary>Median milliseconds of <paramref name="repeats"/> runs of <paramref name="action"/> after <paramref name="warmup"/> runs.</summary>
-    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 5)
+    public static double MedianMilliseconds(Action action, int repeats = 10, int warmup = 10)
     {
         for (int i = 0; i < warmup; i++) action();
         var times = new List<double>();
@@ -23,7 +23,7 @@ public static class Measure
         return times[times.Count / 2];
     }
 
-    /// <summary>Forward to <paramref name="tap"/> and backward to the input, one image of the given size.</summary>
+    /// <summary>Forward to <paramref name="tap"/> and backward to the input, one image of the given size, after 30 warm-up runs (oneDNN's backward kernels take dozens to settle).</summary>
     public static double ForwardBackwardMilliseconds(Model model, string tap, int size, int repeats = 10)
     {
         using var image = rand(1, 3, size, size);
@@ -33,7 +33,7 @@ public static class Measure
             var x = image.detach().requires_grad_();
             using var kernels = model.Kernels();
             model.Run(x, tap).mean().backward();
-        }, repeats);
+        }, repeats, warmup: 30);
     }
 
     /// <summary>Resident set size of this process, in bytes (Linux: /proc/self/status VmRSS).</summary>
