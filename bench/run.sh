@@ -2,7 +2,7 @@
 # Runs `researchkit bench` (fast and bf16 kernels) and the PyTorch peer on this machine and prints the ratio per figure.
 #
 # The peer runs twice: as a PyTorch user runs it, and with glibc told to keep freed memory (MALLOC_* below). Without
-# that, glibc hands the top of its heap back to the OS after every step and PyTorch takes ~1350 page faults per step
+# that, glibc hands the top of its heap back to the OS after every step and PyTorch takes ~1400 page faults per step
 # to get it back; what that costs depends on the VM (17 to 33 steps/s here on different hours). The kit is compared
 # with the faster of the two. Machine speed drifts over minutes on a shared VM, so activation maximization -- the
 # headline figure -- is also measured in alternating short runs of all four, and the median is reported.
