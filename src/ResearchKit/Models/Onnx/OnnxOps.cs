@@ -172,10 +172,12 @@ public static class OnnxOps
         // rounding give the same windows (extra padding at the end, as CNTK exports, is then ceil mode: a copy saved).
         if (!Symmetric(pads) || pads[0] * 2 > kernel[0] || pads[1] * 2 > kernel[1])
         {
-            if (SameWindows(x.shape, kernel, strides, dilations, pads, ceil) is { } ceilMode)
-                return [F.max_pool2d(x, kernel, strides, [pads[0], pads[1]], dilations, ceilMode)];
-            x = F.pad(x, TorchPads(pads), value: double.NegativeInfinity);
-            pads = new long[4];
+            if (SameWindows(x.shape, kernel, strides, dilations, pads, ceil) is { } ceilMode) ceil = ceilMode;
+            else
+            {
+                x = F.pad(x, TorchPads(pads), value: double.NegativeInfinity);
+                pads = new long[4];
+            }
         }
         return [F.max_pool2d(x, kernel, strides, [pads[0], pads[1]], dilations, ceil)];
     }
@@ -196,8 +198,11 @@ public static class OnnxOps
         return null;
     }
 
-    /// <summary>torch's pooling output size: in ceil mode the last window must start inside the image or its leading pad.</summary>
-    static long PoolOutputSize(long size, long before, long after, long kernel, long stride, long dilation, bool ceil)
+    /// <summary>
+    /// Output size of a convolution or pooling window along one axis (torch and ONNX Runtime agree): in ceil mode the
+    /// last window must start inside the image or its leading pad.
+    /// </summary>
+    internal static long PoolOutputSize(long size, long before, long after, long kernel, long stride, long dilation, bool ceil)
     {
         long span = size + before + after - dilation * (kernel - 1) - 1;
         long output = (ceil ? span + stride - 1 : span) / stride + 1;

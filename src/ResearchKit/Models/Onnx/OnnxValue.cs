@@ -220,12 +220,8 @@ public sealed record OnnxValue(OnnxGraphBuilder Graph, string Name, long[]? Shap
             long size = s[2 + d];
             if (size < 0) return -1;
             if (autoPad is "SAME_UPPER" or "SAME_LOWER") return (size + stride - 1) / stride;
-            long padded = autoPad == "VALID" ? size : size + pads[d] + pads[2 + d];
-            long span = padded - (kernel - 1) * dilation - 1;
-            long count = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
-            // A last window that would start in the end padding is dropped (ONNX Runtime and torch agree).
-            if (ceil && (count - 1) * stride >= size + (autoPad == "VALID" ? 0 : pads[d])) count--;
-            return count;
+            bool valid = autoPad == "VALID";
+            return OnnxOps.PoolOutputSize(size, valid ? 0 : pads[d], valid ? 0 : pads[2 + d], kernel, stride, dilation, ceil);
         }
         return [s[0], channels, Size(0), Size(1)];
     }
