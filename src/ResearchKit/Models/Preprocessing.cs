@@ -78,14 +78,17 @@ public sealed class Preprocessing : IDisposable
 
     void ForgetResizedMeans()
     {
-        foreach (var t in _resizedMeans.Values) t.Dispose();
-        _resizedMeans.Clear();
+        lock (_resizedMeans)
+        {
+            foreach (var t in _resizedMeans.Values) t.Dispose();
+            _resizedMeans.Clear();
+        }
     }
 
     /// <summary>Moves the mean and standard deviation to <paramref name="device"/>, in place (with the model).</summary>
     internal void To(Device device)
     {
-        lock (_resizedMeans) ForgetResizedMeans();
+        ForgetResizedMeans();
         _meanImage = Moved(_meanImage, device);
         _mean = Moved(_mean, device);
         _std = Moved(_std, device);
@@ -102,7 +105,7 @@ public sealed class Preprocessing : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (_resizedMeans) ForgetResizedMeans();
+        ForgetResizedMeans();
         _meanImage?.Dispose();
         _mean?.Dispose();
         _std?.Dispose();
