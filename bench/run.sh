@@ -8,7 +8,7 @@
 # headline figure -- is also measured in alternating short runs of all four, and the median is reported.
 #
 # Installs the peer (Debian python3-torch, CPU) if missing -- without Recommends, so Debian's libtorch-dev does not
-# land on the system library path. Usage: bench/run.sh [rss-steps] [rounds]; takes about 15 minutes at the defaults.
+# land on the system library path. Usage: bench/run.sh [rss-steps] [rounds]; takes about 10 minutes at the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-2000}"
