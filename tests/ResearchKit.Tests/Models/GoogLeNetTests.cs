@@ -1,3 +1,4 @@
+using ResearchKit.TestSupport;
 using ResearchKit.Models;
 using ResearchKit.Models.Onnx;
 

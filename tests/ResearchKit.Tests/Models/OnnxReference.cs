@@ -1,3 +1,4 @@
+using ResearchKit.TestSupport;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

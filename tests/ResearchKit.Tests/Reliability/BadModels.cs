@@ -1,3 +1,4 @@
+using ResearchKit.TestSupport;
 using Google.Protobuf;
 using Onnx;
 using ResearchKit.Models.Onnx;

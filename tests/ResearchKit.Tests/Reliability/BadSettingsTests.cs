@@ -1,3 +1,4 @@
+using ResearchKit.TestSupport;
 using System.Text.Json;
 using ResearchKit.Dreaming;
 using ResearchKit.Imaging;

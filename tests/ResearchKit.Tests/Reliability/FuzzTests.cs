@@ -1,3 +1,4 @@
+using ResearchKit.TestSupport;
 using System.Diagnostics;
 using Google.Protobuf;
 using Onnx;

@@ -1,4 +1,4 @@
-namespace ResearchKit.Models.Onnx;
+namespace ResearchKit.TestSupport;
 
 /// <summary>
 /// Well-known network topologies as ONNX graphs with seeded random weights: the layout of a real model (its layer

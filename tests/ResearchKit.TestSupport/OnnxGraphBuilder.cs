@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 using ResearchKit.IO;
+using ResearchKit.Models.Onnx;
 
-namespace ResearchKit.Models.Onnx;
+namespace ResearchKit.TestSupport;
 
 /// <summary>
 /// Writes small ONNX models in code, with seeded random weights: test networks, and known topologies to try the kit

@@ -1,4 +1,6 @@
-namespace ResearchKit.Models.Onnx;
+using ResearchKit.Models.Onnx;
+
+namespace ResearchKit.TestSupport;
 
 /// <summary>
 /// A value in a graph being built by <see cref="OnnxGraphBuilder"/>, with the operators that can follow it. Weights
