@@ -89,7 +89,7 @@ public static class NotebookKit
         {
             Fail(exitCode == -1 || output.Contains("No .NET SDKs were found") || output.Contains("compatible .NET SDK was not found")
                 ? $"ResearchKit could not be built: no .NET 10 SDK was found; {Fix}."
-                : $"ResearchKit did not build: {FirstError(output)} (whole log: artifacts/kit/pack.log). Fix it, then run this cell again.");
+                : $"ResearchKit did not build: {FirstError(output, repo)} (whole log: artifacts/kit/pack.log). Fix it, then run this cell again.");
             return null;
         }
         foreach (var stale in Directory.EnumerateFiles(feed, "*.nupkg").Where(f => !f.EndsWith($"-{suffix}.nupkg", StringComparison.Ordinal)))
@@ -176,10 +176,15 @@ public static class NotebookKit
         return host is not null && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
     }
 
-    static string FirstError(string output) =>
-        output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Contains(": error ") || l.StartsWith("error", StringComparison.Ordinal))
-        ?? output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0)
-        ?? "dotnet pack failed";
+    /// <summary>The first compiler or MSBuild error, with paths relative to the repository and without the project suffix.</summary>
+    static string FirstError(string output, string repo)
+    {
+        var lines = output.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        string line = lines.FirstOrDefault(l => l.Contains(": error ") || l.StartsWith("error", StringComparison.Ordinal))
+            ?? lines.LastOrDefault() ?? "dotnet pack failed";
+        int project = line.LastIndexOf(" [", StringComparison.Ordinal);
+        return (project > 0 && line.EndsWith(']') ? line[..project] : line).Replace(repo + Path.DirectorySeparatorChar, "");
+    }
 
     // Each pack has its own version, and every restored version stays in the NuGet cache (about 10 MB each).
     static void RemoveCachedLocalPacks(string except)
