@@ -94,7 +94,7 @@ public static class NotebookKit
         }
         foreach (var stale in Directory.EnumerateFiles(feed, "*.nupkg").Where(f => !f.EndsWith($"-{suffix}.nupkg", StringComparison.Ordinal)))
             File.Delete(stale);
-        RemoveCachedLocalPacks(except: version);
+        RemoveOldCachedPacks(except: version);
         Console.WriteLine($"Packed ResearchKit {version} in {clock.Elapsed.TotalSeconds:0} s.");
         return version;
     }
@@ -186,8 +186,10 @@ public static class NotebookKit
         return (project > 0 && line.EndsWith(']') ? line[..project] : line).Replace(repo + Path.DirectorySeparatorChar, "");
     }
 
-    // Each pack has its own version, and every restored version stays in the NuGet cache (about 10 MB each).
-    static void RemoveCachedLocalPacks(string except)
+    // Each pack has its own version, and every restored version stays in the NuGet cache (about 10 MB each). Only
+    // those untouched for a day go: a kernel still running elsewhere (another notebook, another checkout) may load
+    // files of its version lazily (charts/), and a deleted one comes back from its feed on the next load anyway.
+    static void RemoveOldCachedPacks(string except)
     {
         string? configured = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
         string cache = !string.IsNullOrEmpty(configured) ? configured : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
@@ -195,7 +197,8 @@ public static class NotebookKit
         {
             string folder = Path.Combine(cache, id);
             if (!Directory.Exists(folder)) continue;
-            foreach (string old in Directory.EnumerateDirectories(folder, "*-local*").Where(d => Path.GetFileName(d) != except.ToLowerInvariant()))
+            foreach (string old in Directory.EnumerateDirectories(folder, "*-local*")
+                .Where(d => Path.GetFileName(d) != except.ToLowerInvariant() && Directory.GetLastWriteTimeUtc(d) < DateTime.UtcNow.AddDays(-1)))
                 Directory.Delete(old, recursive: true);
         }
     }
