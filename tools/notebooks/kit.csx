@@ -71,8 +71,8 @@ public static class NotebookKit
         if (PackedVersion(feed, suffix) is { } packed) return packed;
 
         Console.WriteLine(rebuilding
-            ? "The kit's sources changed since this kernel loaded it: packing them again (about 2 minutes)..."
-            : "Building and packing ResearchKit from src/ for notebooks: about 2 minutes the first time, then it loads at once...");
+            ? "The kit's sources changed since this kernel loaded it: packing them again (2–4 minutes)..."
+            : "Building and packing ResearchKit from src/ for notebooks: 2–4 minutes the first time, then it loads at once...");
         var clock = Stopwatch.StartNew();
         string log = Path.Combine(repo, "artifacts", "kit", "pack.log");
         // Built under artifacts/kit/build, so that the repository's own bin/ and obj/ (and a running test.sh) are untouched.
