@@ -1,3 +1,4 @@
+using ResearchKit.IO;
 using System.CommandLine;
 using System.Text.Json;
 using ResearchKit.Imaging;
@@ -24,7 +25,7 @@ static class ActivationsCommand
             var means = model.ChannelMeans(photo, tap);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { layer = tap, image = parse.GetValue(image), channels = means }, Json.Indented));
+                Console.WriteLine(JsonSerializer.Serialize(new { layer = tap, image = parse.GetValue(image), channels = means }, KitJson.Options));
                 return 0;
             }
             Console.WriteLine($"{tap}: {means.Length} channels, mean {means.Average():0.###}, max {means.Max():0.###}");

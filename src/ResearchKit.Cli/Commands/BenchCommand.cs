@@ -1,3 +1,4 @@
+using ResearchKit.IO;
 using System.CommandLine;
 using System.Text.Json;
 using ResearchKit.Benchmarks;
@@ -26,7 +27,7 @@ static class BenchCommand
                 return 0;
             }
             var figures = BenchmarkSuite.Run(model, parse.GetValue(rssSteps), !parse.GetValue(noTiled), m => Console.Error.WriteLine($"bench: {m}"));
-            Console.WriteLine(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            Console.WriteLine(JsonSerializer.Serialize(figures, KitJson.Options));
             return 0;
         });
         return command;

@@ -1,3 +1,4 @@
+using ResearchKit.IO;
 using System.CommandLine;
 using System.Text.Json;
 
@@ -25,7 +26,7 @@ static class LayersCommand
                     input = new[] { model.InputHeight, model.InputWidth },
                     normalization = model.NormalizationDescription,
                     taps = taps.Select(t => new { name = t.Name, aliases = t.Aliases, op = t.Op, shape = t.Shape, channels = t.Channels }),
-                }, Json.Indented));
+                }, KitJson.Options));
                 return 0;
             }
             Console.WriteLine($"{model.Name}: input {model.InputHeight}x{model.InputWidth}, {model.NormalizationDescription}");

@@ -50,7 +50,7 @@ static class PriorsCommand
                     seed = parse.GetValue(VisualizeCommand.Seed),
                     rows = rows.Select(r => new { preset = r.Preset, paper = r.Paper, objective = r.Objective, totalVariation = r.TotalVariation,
                         highFrequencyEnergy = r.HighFrequencyEnergy, seconds = r.Seconds, settings = r.Result.Settings }),
-                }, Json.Indented));
+                }, KitJson.Options));
                 Console.WriteLine(table);
                 Console.WriteLine($"wrote {path}");
             }

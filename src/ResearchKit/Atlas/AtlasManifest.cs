@@ -45,7 +45,7 @@ public sealed record AtlasManifest(string Model, AtlasSettings Settings, IReadOn
         if (!File.Exists(path)) throw new InvalidDataException($"{folder}: no {FileName}; is it an atlas folder whose run finished?");
         try
         {
-            return JsonSerializer.Deserialize<AtlasManifest>(File.ReadAllText(path), RenderResult.JsonOptions)
+            return JsonSerializer.Deserialize<AtlasManifest>(File.ReadAllText(path), KitJson.Options)
                 ?? throw new InvalidDataException($"{path}: empty manifest");
         }
         catch (JsonException e)
@@ -56,7 +56,7 @@ public sealed record AtlasManifest(string Model, AtlasSettings Settings, IReadOn
 
     /// <summary>Writes <c>manifest.json</c> into <paramref name="folder"/> atomically.</summary>
     public void Write(string folder) =>
-        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RenderResult.JsonOptions));
+        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, KitJson.Options));
 }
 
 /// <summary>The JSON sidecar of one channel's image.</summary>
@@ -83,7 +83,7 @@ public sealed record AtlasChannelSidecar(string Model, AtlasSettings Settings, i
             var root = document.RootElement;
             return root.ValueKind == JsonValueKind.Object
                 ? JsonSerializer.Deserialize<AtlasChannelSidecar>(JsonSerializer.Serialize(
-                    root.EnumerateObject().Where(p => p.Name != "render").ToDictionary(p => p.Name, p => p.Value)), RenderResult.JsonOptions)
+                    root.EnumerateObject().Where(p => p.Name != "render").ToDictionary(p => p.Name, p => p.Value)), KitJson.Options)
                 : null;
         }
         catch (JsonException)

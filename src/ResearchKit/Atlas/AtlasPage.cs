@@ -1,3 +1,4 @@
+using ResearchKit.IO;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -29,7 +30,7 @@ public static class AtlasPage
             }),
         };
         // "<" escaped so no value can end the script element.
-        string json = JsonSerializer.Serialize(data, RenderResult.JsonOptions).Replace("<", "\\u003c");
+        string json = JsonSerializer.Serialize(data, KitJson.Options).Replace("<", "\\u003c");
         var grid = new StringBuilder();
         foreach (var c in manifest.Channels)
             grid.AppendLine($"""<button class="cell" onclick="show({c.Channel})"><img src="{WebUtility.HtmlEncode(c.Image)}" alt="channel {c.Channel}" loading="lazy"><span>{c.Channel} · {c.FinalActivation:0.##}</span></button>""");

@@ -168,7 +168,7 @@ public static class LayerAtlas
             var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.Stop, activations[i], curve, result.Settings);
             if (!write(channel)) continue;
             AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
-            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, RenderResult.JsonOptions));
+            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, KitJson.Options));
             results.Add((channel, sidecar));
         }
         return results;

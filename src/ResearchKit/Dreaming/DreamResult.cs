@@ -46,14 +46,6 @@ public sealed record DreamRecord(string Model, string Normalization, DreamSettin
     /// <summary>TorchSharp version.</summary>
     public string TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?";
 
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
 }
 
 /// <summary>A dreamt image with the record of how it was made and the objective before and after.</summary>
@@ -103,7 +95,7 @@ public sealed class DreamResult(Tensor image, DreamRecord record, DreamStop stop
         stepsDone = StepsDone,
         objectiveBefore = ObjectiveBefore,
         objectiveAfter = ObjectiveAfter,
-    }, DreamRecord.JsonOptions);
+    }, KitJson.Options);
 
     /// <inheritdoc/>
     public void Dispose() => Image.Dispose();

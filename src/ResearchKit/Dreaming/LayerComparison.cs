@@ -45,7 +45,7 @@ public sealed class LayerComparison(Tensor photo, IReadOnlyList<(string Layer, D
                 objectiveBefore = d.Dream.ObjectiveBefore,
                 objectiveAfter = d.Dream.ObjectiveAfter,
             }),
-        }, DreamRecord.JsonOptions));
+        }, KitJson.Options));
         return [path, sidecar];
     }
 

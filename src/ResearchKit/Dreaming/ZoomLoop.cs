@@ -50,7 +50,7 @@ public static class ZoomLoop
             ["device"] = RenderDevice.Of(model.Device).ToString(),
             ["libraryVersion"] = RenderSettings.Version,
             ["torchSharpVersion"] = typeof(torch).Assembly.GetName().Version?.ToString(),
-        }, DreamRecord.JsonOptions));
+        }, KitJson.Options));
 
         var stop = DreamStop.Completed;
         int written = 0;
@@ -118,7 +118,7 @@ public static class ZoomLoop
         ["height"] = start.Height,
         ["zoom"] = settings.Zoom,
         ["rotate"] = settings.Rotate,
-        ["dream"] = JsonSerializer.SerializeToNode(settings.Dream, DreamRecord.JsonOptions),
+        ["dream"] = JsonSerializer.SerializeToNode(settings.Dream, KitJson.Options),
     };
 
     /// <summary>Checks the folder's earlier frames against the recipe; returns how many frames to keep.</summary>
@@ -221,7 +221,7 @@ public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int
             ["framesPerSecond"] = framesPerSecond,
             ["folder"] = Path.GetFullPath(Folder),
             ["zoom"] = JsonNode.Parse(File.ReadAllText(FolderSettings)),
-        }, DreamRecord.JsonOptions));
+        }, KitJson.Options));
         return [path, sidecar];
     }
 }

@@ -25,14 +25,6 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
     /// <summary>Batch item <paramref name="index"/> as [1,3,H,W].</summary>
     public Tensor Image(int index = 0) => Images[index..(index + 1)];
 
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>
     /// Writes the image to <paramref name="path"/> (a batch becomes a grid there and one file per item beside it,
     /// <c>name-0.png</c>, ...) and the settings to a JSON sidecar (<c>name.json</c>), each atomically.
@@ -69,7 +61,7 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
         finalObjective = FinalObjective,
         finalTerms = History.Terms.ToDictionary(t => t.Key, t => t.Value.Count > 0 ? t.Value[^1] : double.NaN),
         objectiveCurve = History.Objective,
-    }, JsonOptions);
+    }, KitJson.Options);
 
     /// <summary><c>out.png</c> → <c>out.json</c>.</summary>
     public static string SidecarPath(string imagePath) => Path.ChangeExtension(imagePath, ".json");
