@@ -145,9 +145,17 @@ wait_for() {
   done
 }
 
-# A daemon that has exited: its log's tail and the setting that most likely stopped it.
+# A daemon that has exited: the end of its log, and the setting to change as far as the log tells.
 died() {
-  local name=$1 log=$2 hint=$3
+  local name=$1 log=$2 hint
+  case "$(tail -n 30 "$log" 2>/dev/null)" in
+    *cgroup*) hint="It wants cgroups: $tmp/etc/cgroup.conf sets CgroupPlugin=cgroup/v1, which Slurm 22.05 loads without a cgroup hierarchy; on another Slurm version set CgroupPlugin there to one it accepts (23.11 and later: disabled)." ;;
+    *[Pp]ermission*|*inaccessible*|*"No such file"*) hint="A folder of $tmp is not usable: check that ${TMPDIR:-/tmp} lets root create folders there and that every folder above it is searchable by all (munged checks that for its socket)." ;;
+    *"Address already in use"*) hint="Its port was taken after it was checked (SlurmctldPort $ctld_port, SlurmdPort $slurmd_port): run again." ;;
+    *CPUs*|*RealMemory*|*Procs*) hint="The NodeName line of $conf does not fit this machine: lower CPUs= or RealMemory= (slurmd -C shows what it finds)." ;;
+    *auth/munge*|*"Munge"*) hint="It cannot use munged's socket $socket: see $tmp/log/munged.log." ;;
+    *) hint="The log above tells why." ;;
+  esac
   echo "---- last lines of $log" >&2
   tail -n 25 "$log" >&2 || true
   echo "----" >&2
@@ -163,7 +171,7 @@ munged --foreground --key-file="$tmp/munge/munge.key" --socket="$socket" --pid-f
   --seed-file="$tmp/munge/munge.seed" --log-file="$tmp/log/munged.log" >"$tmp/log/munged.out" 2>&1 &
 daemon_pid[munged]=$!
 munge_ready() {
-  alive munged || died munged "$tmp/log/munged.out" "munged checks that its key, socket and log folders are owned by root and not writable by others: check the permissions of ${TMPDIR:-/tmp} and the log above."
+  alive munged || died munged "$tmp/log/munged.out"
   munge -n -S "$socket" 2>/dev/null | unmunge -S "$socket" >/dev/null 2>&1
 }
 timeout=20 wait_for "munged to answer on $socket" munge_ready
@@ -206,11 +214,16 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
+# slurmd 22.05 loads a cgroup plugin even when nothing uses cgroups, and stops if it cannot: autodetect fails where
+# there is no cgroup hierarchy or only v2 without systemd; cgroup/v1 then loads without touching one (tried with
+# none, v2 only, v1). Slurm reads cgroup.conf from slurm.conf's folder, so the host's is not used.
+echo "CgroupPlugin=cgroup/v1" >"$tmp/etc/cgroup.conf"
+
 # --- slurmctld and slurmd -------------------------------------------------------------------------------------------
 SLURM_CONF=$conf slurmctld -D -f "$conf" >"$tmp/log/slurmctld.out" 2>&1 &
 daemon_pid[slurmctld]=$!
 ctld_ready() {
-  alive slurmctld || died slurmctld "$tmp/log/slurmctld.log" "Check its port ($ctld_port, SlurmctldPort) and the munge lines above."
+  alive slurmctld || died slurmctld "$tmp/log/slurmctld.log"
   [[ $(slurm scontrol ping 2>/dev/null) == *"is UP"* ]]
 }
 timeout=30 wait_for "slurmctld to answer on port $ctld_port" ctld_ready
@@ -218,12 +231,12 @@ timeout=30 wait_for "slurmctld to answer on port $ctld_port" ctld_ready
 SLURM_CONF=$conf slurmd -D -f "$conf" >"$tmp/log/slurmd.out" 2>&1 &
 daemon_pid[slurmd]=$!
 node_idle() {
-  alive slurmd || died slurmd "$tmp/log/slurmd.log" "If the log mentions cgroup, this Slurm build wants cgroups the environment does not allow: $conf already uses ProctrackType=proctrack/linuxproc and TaskPlugin=task/none; check that no /etc/slurm/cgroup.conf or plugstack.conf of the host asks for cgroup plugins. If it mentions the node's CPUs or memory, lower CPUs= or RealMemory= in the NodeName line."
+  alive slurmd || died slurmd "$tmp/log/slurmd.log"
   local state
   state=$(slurm sinfo -h -n "$host" -o %T 2>/dev/null)
   case "$state" in
     idle) return 0 ;;
-    drain*|down*) fail "node $host is $state: $(slurm scontrol show node "$host" | grep -o 'Reason=.*'); the NodeName line of $conf does not fit this machine (slurmd -C shows what it found)" ;;
+    drain*|down*|inval*) fail "node $host is $state: $(slurm scontrol show node "$host" | grep -o 'Reason=.*'); the NodeName line of $conf does not fit this machine (slurmd -C shows what it found)" ;;
   esac
   return 1
 }
