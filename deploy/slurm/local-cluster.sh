@@ -39,7 +39,8 @@ task_options=(--cpus-per-task=1 --mem=1G --time=00:30:00)   # the recipe asks fo
 
 started=$SECONDS
 say() { echo "[local-cluster $((SECONDS - started)) s] $*"; }
-fail() { echo "[local-cluster $((SECONDS - started)) s] error: $*" >&2; exit 1; }
+stopped_by="an error"
+fail() { stopped_by="error: $*"; echo "[local-cluster $((SECONDS - started)) s] error: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (sudo $0): slurmd starts the jobs, and the cluster runs them as root"
 
@@ -116,11 +117,12 @@ on_exit() {
   trap '' INT TERM
   set +e
   stop_cluster
+  $hold || say "merged atlas identical to the unsharded run: not shown, the check stopped early (${stopped_by:0:200})"
   exit "$code"
 }
 trap on_exit EXIT
-trap 'echo "interrupted" >&2; exit 130' INT
-trap 'echo "terminated" >&2; exit 143' TERM
+trap 'stopped_by=interrupted; echo "interrupted" >&2; exit 130' INT
+trap 'stopped_by=terminated; echo "terminated" >&2; exit 143' TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A port in 20000-39999 that nothing listens on, other than those given.
@@ -247,7 +249,9 @@ if $hold; then
   cat <<EOF
 Use it from another shell (as root):
   export SLURM_CONF=$conf
-  cd <a folder>; RESEARCHKIT="$RESEARCHKIT" sbatch ${task_options[*]} $recipe
+  cd <a folder>
+  RESEARCHKIT="$RESEARCHKIT" LAYER=$LAYER CHANNELS=$CHANNELS SIZE=$SIZE EXTRA="$EXTRA" \\
+    sbatch --array=0-$((shards - 1)) ${task_options[*]} $recipe
   squeue; scontrol show job <id>
 Ctrl+C here stops the cluster and its jobs.
 EOF
