@@ -374,7 +374,7 @@ done
 say "run 2: both completed, resuming: the ${kept[1]} and ${kept[2]} channel(s) finished before the cancel were kept untouched"
 wait_for "merge job $merge to finish" finished "$merge"
 [ "$(field "$merge" JobState)" = COMPLETED ] || { cat "$run"/atlas-merge-*.log >&2; fail "run 2: merge job $merge ended $(field "$merge" JobState) ($(field "$merge" Reason))"; }
-say "run 2: merge job $merge completed ($(grep -h 'now waits for' "$run"/atlas-*.log | tr '\n' ';' | sed 's/;$//'))"
+say "run 2: merge job $merge completed, re-armed by the resumed tasks to afterok:$(grep -h 'now waits for' "$run"/atlas-*.log | sed 's/.*now waits for //' | sort -u | paste -sd' ')"
 if report=$(compare "$reference" "$run/atlas"); then results+=(identical); else results+=(different); fi
 say "run 2: $report"
 
