@@ -1,5 +1,6 @@
 using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using ResearchKit.Imaging;
 
@@ -18,7 +19,7 @@ static class ActivationsCommand
             { image, layer, top, json };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             var tap = parse.GetValue(layer)!;
             model.ResolveTap(tap);
             using var photo = ImageIO.Load(parse.GetValue(image)!, model.InputWidth, model.InputHeight);

@@ -1,5 +1,6 @@
 using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using ResearchKit.Benchmarks;
 
@@ -19,7 +20,7 @@ static class BenchCommand
             { rssSteps, noTiled, json, activationMaxOnly };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             if (parse.GetValue(activationMaxOnly))
             {
                 var stepsPerSecond = BenchmarkSuite.ActivationMaxStepsPerSecond(BenchmarkSuite.ActivationMaxPlan(model));

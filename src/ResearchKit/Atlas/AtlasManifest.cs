@@ -6,7 +6,7 @@ namespace ResearchKit.Atlas;
 
 /// <summary>One dataset example of a channel: a patch of a photo that drives it hard.</summary>
 /// <param name="Source">The photo.</param>
-/// <param name="Activation">The channel's mean activation over the photo (the statistic the renders maximize).</param>
+/// <param name="Activation">The channel's mean activation over the photo (the statistic the renders maximize); the patch is cut around its strongest position.</param>
 /// <param name="Image">The patch's file name in the atlas folder.</param>
 public sealed record AtlasExample(string Source, double Activation, string Image);
 
@@ -17,8 +17,9 @@ public sealed record AtlasExample(string Source, double Activation, string Image
 /// <param name="FinalActivation">Mean activation of the channel on the final image.</param>
 /// <param name="DatasetMax">The largest mean activation over the photos, when there were photos.</param>
 /// <param name="Examples">Patches of the photos that drive the channel hardest, strongest first.</param>
+/// <param name="Stop">How its render ended (the page marks channels whose render did not complete).</param>
 public sealed record AtlasChannel(int Channel, string Image, string Sidecar, double FinalActivation, double? DatasetMax,
-    IReadOnlyList<AtlasExample> Examples)
+    IReadOnlyList<AtlasExample> Examples, RenderStop Stop = RenderStop.Completed)
 {
     /// <summary>All files of this channel in the atlas folder.</summary>
     public IEnumerable<string> Files => [Image, Sidecar, .. Examples.Select(e => e.Image)];

@@ -51,7 +51,7 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
         {
             ["recipe"] = Recipe(row.Seed),
             ["row"] = JsonSerializer.SerializeToNode(row, KitJson.Options),
-            ["libraryVersion"] = RenderSettings.Version,
+            ["libraryVersion"] = Provenance.Version,
         }, KitJson.Options));
 
     /// <summary>The row, or null and what differs from this sweep's recipe (or why the file is unusable).</summary>
