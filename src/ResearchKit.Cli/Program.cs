@@ -6,6 +6,7 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
 {
     CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Kernels, CommonOptions.Force,
     LayersCommand.Create(),
+    InspectCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
     PriorsCommand.Create(),

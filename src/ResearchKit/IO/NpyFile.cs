@@ -6,9 +6,6 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.IO;
 
-/// <summary>A NumPy <c>.npy</c> or <c>.npz</c> file could not be read; the message names the file and the problem.</summary>
-public sealed class NpyFormatException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// Reads NumPy arrays (<c>numpy.save</c>'s <c>.npy</c> and <c>numpy.savez</c>'s <c>.npz</c>) as float32 tensors on
 /// the CPU: float32, float64, int32 and int64 arrays in C order, little-endian (NumPy's default everywhere this runs).
@@ -18,22 +15,26 @@ public static partial class NpyFile
     const long MaxElements = 1L << 30;
 
     /// <summary>Reads one <c>.npy</c> file.</summary>
-    /// <exception cref="NpyFormatException">Missing, truncated, or not an array the reader takes.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Truncated, or not an array the reader takes.</exception>
     public static Tensor Read(string path)
     {
-        if (!File.Exists(path)) throw new NpyFormatException($"{path}: file not found");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         using var stream = File.OpenRead(path);
         return Read(stream, path);
     }
 
     /// <summary>Reads every array of a <c>.npz</c> archive, by name (without the <c>.npy</c> suffix).</summary>
-    /// <exception cref="NpyFormatException">Missing, not a zip archive, or an entry that is not a readable array.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a zip archive, or an entry that is not a readable array.</exception>
     public static Dictionary<string, Tensor> ReadArchive(string path)
     {
-        if (!File.Exists(path)) throw new NpyFormatException($"{path}: file not found");
-        try
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        ZipArchive archive;
+        try { archive = ZipFile.OpenRead(path); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a .npz archive ({e.Message})", e); }
+        using (archive)
         {
-            using var archive = ZipFile.OpenRead(path);
             var arrays = new Dictionary<string, Tensor>();
             foreach (var entry in archive.Entries.Where(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal)))
             {
@@ -45,10 +46,6 @@ public static partial class NpyFile
             }
             return arrays;
         }
-        catch (InvalidDataException e)
-        {
-            throw new NpyFormatException($"{path}: not a .npz archive ({e.Message})", e);
-        }
     }
 
     static Tensor Read(Stream stream, string name)
@@ -56,25 +53,25 @@ public static partial class NpyFile
         using var reader = new BinaryReader(stream, Encoding.ASCII, leaveOpen: true);
         var magic = reader.ReadBytes(6);
         if (magic.Length < 6 || magic[0] != 0x93 || Encoding.ASCII.GetString(magic, 1, 5) != "NUMPY")
-            throw new NpyFormatException($"{name}: not a .npy array (no NUMPY header)");
+            throw new InvalidDataException($"{name}: not a .npy array (no NUMPY header)");
         int major = reader.ReadByte();
         reader.ReadByte();
         int headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
         var header = Encoding.ASCII.GetString(reader.ReadBytes(headerLength));
         string descr = Field(header, "descr", name);
         if (Field(header, "fortran_order", name) != "False")
-            throw new NpyFormatException($"{name}: the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
+            throw new InvalidDataException($"{name}: the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
         var shapeText = ShapePattern().Match(header);
-        if (!shapeText.Success) throw new NpyFormatException($"{name}: the header has no shape");
+        if (!shapeText.Success) throw new InvalidDataException($"{name}: the header has no shape");
         long[] shape = [.. shapeText.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse)];
         long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (count > MaxElements) throw new NpyFormatException($"{name}: [{string.Join(",", shape)}] is too large ({count} values)");
+        if (count > MaxElements) throw new InvalidDataException($"{name}: [{string.Join(",", shape)}] is too large ({count} values)");
         int width = descr switch { "<f4" or "<i4" => 4, "<f8" or "<i8" => 8, _ => 0 };
         if (width == 0)
-            throw new NpyFormatException($"{name}: arrays of type '{descr}' are not read (little-endian float32, float64, int32 and int64 are)");
+            throw new InvalidDataException($"{name}: arrays of type '{descr}' are not read (little-endian float32, float64, int32 and int64 are)");
         var bytes = reader.ReadBytes(checked((int)(count * width)));
         if (bytes.Length != count * width)
-            throw new NpyFormatException($"{name}: truncated: [{string.Join(",", shape)}] needs {count * width} bytes of data, the file holds {bytes.Length}");
+            throw new InvalidDataException($"{name}: truncated: [{string.Join(",", shape)}] needs {count * width} bytes of data, the file holds {bytes.Length}");
         var values = descr switch
         {
             "<f4" => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
@@ -88,7 +85,7 @@ public static partial class NpyFile
     static string Field(string header, string key, string name)
     {
         var match = Regex.Match(header, $"'{key}'\\s*:\\s*('([^']*)'|(\\w+))");
-        if (!match.Success) throw new NpyFormatException($"{name}: the header has no '{key}'");
+        if (!match.Success) throw new InvalidDataException($"{name}: the header has no '{key}'");
         return match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Value;
     }
 

@@ -63,6 +63,18 @@ public sealed record ActivationLayout(ActivationKind Kind, long Channels, long H
                 .reshape(activation.shape[0], layout.Height, layout.Width, layout.Channels).permute(0, 3, 1, 2);
     }
 
+    /// <summary>
+    /// Mean of every channel over positions (over the patches, for tokens) for batch item <paramref name="item"/>:
+    /// which channels fire, and how strongly.
+    /// </summary>
+    public static float[] ChannelMeans(Tensor activation, Tensor image, int item = 0)
+    {
+        using var scope = NewDisposeScope();
+        var a = ChannelsFirst(activation, image);
+        var means = a.dim() > 2 ? a.flatten(2).mean([2]) : a;
+        return means[item].to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+    }
+
     // The fewest extra tokens whose remainder fills an h × w grid with h : w = height : width.
     static (long Extra, long Height, long Width)? PatchGrid(long tokens, long height, long width)
     {

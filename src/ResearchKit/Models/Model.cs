@@ -209,12 +209,19 @@ public abstract class Model : IDisposable
     /// as requested). Only the part of the network the taps depend on is computed. Differentiable. Images on another
     /// device are moved to the model's <see cref="Device"/>, where the taps are.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps) =>
+        RunNetworkInput(Normalize(images.to(Device)), taps);
+
+    /// <summary>
+    /// Runs the network on <paramref name="input"/> as it is, without <see cref="Normalization"/>: a tensor already in
+    /// the network's own input convention, e.g. one saved from PyTorch to compare with. Otherwise as <see cref="Run(Tensor, IEnumerable{string})"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> RunNetworkInput(Tensor input, params IEnumerable<string> taps)
     {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
         using var kernels = Kernels();
-        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet());
+        var outputs = RunPreprocessed(input.to(Device), raw.Values.ToHashSet());
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }
 
@@ -233,9 +240,7 @@ public abstract class Model : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
-        var a = ActivationLayout.ChannelsFirst(Run(batch, tap), batch);
-        var means = a.dim() > 2 ? a.flatten(2).mean([2]) : a;
-        return means[0].to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+        return ActivationLayout.ChannelMeans(Run(batch, tap), batch);
     }
 
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>

@@ -444,8 +444,13 @@ public sealed class OnnxModel : Model
     {
         var taps = Taps();
         var byName = taps.ToDictionary(t => t.Name);
+        // The stem: a convolution of the image, perhaps batch-normalized, then the first ReLU.
         var firstRelu = _nodes.FirstOrDefault(n => n.OpType == "Relu");
-        if (firstRelu is not null) AddAlias("conv1", firstRelu.Outputs[0]);
+        string? Producer(string value, params string[] ops) =>
+            _producer.TryGetValue(value, out var p) && ops.Contains(_nodes[p].OpType) ? _nodes[p].Inputs[0] : null;
+        if (firstRelu is not null && Producer(firstRelu.Inputs[0], "Conv", "BatchNormalization") is { } stem
+            && (stem == _inputName || Producer(stem, "Conv") == _inputName))
+            AddAlias("conv1", firstRelu.Outputs[0]);
         var firstMaxPool = _nodes.FirstOrDefault(n => n.OpType == "MaxPool");
         if (firstMaxPool is not null) AddAlias("maxpool", firstMaxPool.Outputs[0]);
 

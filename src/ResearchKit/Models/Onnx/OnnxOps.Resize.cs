@@ -17,7 +17,7 @@ public static partial class OnnxOps
         long[]? sizes = sizesInput is { } z && z.numel() > 0 ? Longs(z) : null;
         if (scales is null && sizes is null) throw new ModelLoadException($"{node} has neither scales nor sizes");
         if (node.Ints("axes") is { } axes) (scales, sizes) = OnAllAxes(x, axes, scales, sizes);
-        sizes = KeepAspectRatio(node, x, sizes);
+        (scales, sizes) = KeepAspectRatio(node, x, scales, sizes);
         if (node.Int("antialias", 0) != 0 && Enumerable.Range(0, (int)x.dim()).Any(d => OutputSize(x, d, scales, sizes).Scale < 1))
             throw new UnsupportedOperatorException($"{node}: antialiased downscaling is not supported");
         // Opset 10's Resize is Upsample under a new name: asymmetric coordinates and Upsample's nearest rule.
@@ -52,13 +52,14 @@ public static partial class OnnxOps
     }
 
     // Opset 18's keep_aspect_ratio_policy: one scale for every resized axis, the largest that fits inside the sizes
-    // (not_larger) or the smallest that covers them (not_smaller); output sizes rounded half away from zero.
-    static long[]? KeepAspectRatio(OnnxNode node, Tensor x, long[]? sizes)
+    // (not_larger) or the smallest that covers them (not_smaller); output sizes rounded half away from zero, and
+    // coordinates mapped with that one scale.
+    static (float[]? Scales, long[]? Sizes) KeepAspectRatio(OnnxNode node, Tensor x, float[]? scales, long[]? sizes)
     {
         var policy = node.String("keep_aspect_ratio_policy", "stretch");
-        if (sizes is null || policy == "stretch") return sizes;
+        if (sizes is null || policy == "stretch") return (scales, sizes);
         var resized = Enumerable.Range(0, sizes.Length).Where(d => sizes[d] != x.shape[d]).ToList();
-        if (resized.Count == 0) return sizes;
+        if (resized.Count == 0) return (scales, sizes);
         var ratios = resized.Select(d => (float)sizes[d] / x.shape[d]).ToList();
         float scale = policy switch
         {
@@ -67,15 +68,16 @@ public static partial class OnnxOps
             _ => throw new UnsupportedOperatorException($"{node}: keep_aspect_ratio_policy '{policy}' is not supported"),
         };
         var kept = x.shape.ToArray();
-        foreach (var d in resized) kept[d] = (long)MathF.Round(scale * x.shape[d], MidpointRounding.AwayFromZero);
-        return kept;
+        var common = Enumerable.Repeat(1f, kept.Length).ToArray();
+        foreach (var d in resized) (kept[d], common[d]) = ((long)MathF.Round(scale * x.shape[d], MidpointRounding.AwayFromZero), scale);
+        return (common, kept);
     }
 
-    // ONNX Runtime: output = ⌊input × scale⌋ (in float32); with sizes, scale = output / input.
+    // ONNX Runtime: output = ⌊input × scale⌋ (in float32); with sizes, scale = output / input unless also given.
     static (long Size, float Scale) OutputSize(Tensor x, int axis, float[]? scales, long[]? sizes)
     {
         long input = x.shape[axis];
-        if (sizes is not null) return (sizes[axis], (float)sizes[axis] / input);
+        if (sizes is not null) return (sizes[axis], scales?[axis] ?? (float)sizes[axis] / input);
         return ((long)MathF.Floor(input * scales![axis]), scales[axis]);
     }
 

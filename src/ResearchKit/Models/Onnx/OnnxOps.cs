@@ -256,9 +256,9 @@ public static partial class OnnxOps
             pads = new long[2 * n];
             for (int d = 0; d < n; d++)
             {
-                // ONNX Runtime puts the odd pixel at the start for SAME_UPPER only (the reverse of Conv's rule).
+                // The odd pixel goes at the start for SAME_LOWER, at the end otherwise (as ONNX Runtime does).
                 long total = full[d] + outputPadding[d] - target[d], half = total / 2;
-                (pads[d], pads[n + d]) = node.String("auto_pad", "NOTSET") == "SAME_UPPER" ? (total - half, half) : (half, total - half);
+                (pads[d], pads[n + d]) = node.String("auto_pad", "NOTSET") == "SAME_LOWER" ? (total - half, half) : (half, total - half);
             }
         }
         else pads = node.String("auto_pad", "NOTSET") == "VALID" ? new long[2 * n] : node.Ints("pads") ?? new long[2 * n];
