@@ -18,8 +18,9 @@ public sealed class OnnxModel : Model
     readonly Dictionary<string, ExecutionPlan> _plans = [];
     readonly string _inputName;
     readonly List<string> _taps;
-    // Values that follow from constants and shapes alone (shape arithmetic), not from the image's values.
-    readonly HashSet<string> _shapeArithmetic;
+    // Values read as sizes (resizing scales, and everything shape arithmetic reads): they stay float32 in bfloat16
+    // execution, where rounding 1.4 to bfloat16 would change an output size.
+    readonly HashSet<string> _sizeValues;
     readonly string _file;
     // What the execution mode changed: constants in its precision and layout, and padded convolution weights by node.
     readonly Dictionary<string, Tensor> _prepared = [];
@@ -62,7 +63,18 @@ public sealed class OnnxModel : Model
         foreach (var node in _nodes.Where(n => n.OpType != "Shape" && n.Inputs.Any(computed.Contains)))
             computed.UnionWith(node.Outputs.Where(o => o.Length > 0));
         _taps = _nodes.SelectMany(n => n.Outputs.Take(1)).Where(computed.Contains).ToList();
-        _shapeArithmetic = _nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0 && !computed.Contains(o)).ToHashSet();
+        // Floating-point sizes are the scales of resizing and the bounds of ranges, and whatever they are computed from
+        // without the image (integer shapes, like every integer, keep their type anyway).
+        _sizeValues = [];
+        var sizes = new Stack<string>(_nodes.SelectMany(n => n.OpType switch
+        {
+            "Resize" or "Upsample" => n.Inputs.Skip(1),
+            "Range" => n.Inputs,
+            _ => [],
+        }));
+        while (sizes.Count > 0)
+            if (sizes.Pop() is { Length: > 0 } value && !computed.Contains(value) && _sizeValues.Add(value) && _producer.TryGetValue(value, out var k))
+                foreach (var input in _nodes[k].Inputs) sizes.Push(input);
         if (_taps.Count == 0) throw new ModelLoadException($"{file}: no node computes anything from the input '{_inputName}'");
         OutputTap = proto.Graph.Output.Count > 0 ? proto.Graph.Output[0].Name : _taps[^1];
         if (!_taps.Contains(OutputTap))
@@ -259,7 +271,8 @@ public sealed class OnnxModel : Model
                 // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
                 throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
-            if (node.OpType is "Constant" or "ConstantOfShape" or "Range") outputs = [.. outputs.Select(OnDevice)];
+            if (node.OpType is "Constant" or "ConstantOfShape" or "Range")
+                outputs = [.. outputs.Select((t, o) => InRunningPrecision(OnDevice(t), outputNames[o]))];
             for (int o = 0; o < outputs.Length && o < outputNames.Count; o++)
             {
                 // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
@@ -277,6 +290,12 @@ public sealed class OnnxModel : Model
     }
 
     Tensor Constant(string name) => _prepared.GetValueOrDefault(name) ?? _constants[name];
+
+    // A constant made by a node (exporters put some weights and biases in Constant nodes) gets the precision that
+    // initializers get, unless it is read as a size.
+    Tensor InRunningPrecision(Tensor value, string name) =>
+        _running.Precision == NumericPrecision.BFloat16 && value.dtype == ScalarType.Float32 && !_sizeValues.Contains(name)
+            ? value.to_type(ScalarType.BFloat16) : value;
 
     // Taps leave the model in float32 whatever it computes in, so objectives and images never see bfloat16.
     static Tensor AsFloat32(Tensor t) => t.dtype == ScalarType.BFloat16 ? t.to_type(ScalarType.Float32) : t;
@@ -302,14 +321,9 @@ public sealed class OnnxModel : Model
             return (ExecutionMode.Exact, [.. report, $"{mode} refused: {unpadded.Shape} needs padded channels, but its weights are computed in the graph; using exact kernels"]);
 
         var dtype = mode.Precision == NumericPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        // Scales and sizes of resizing, and every constant of shape arithmetic, stay float32: rounding 1.4 to bfloat16
-        // would change an output size.
-        var keep = _nodes.Where(n => n.OpType is "Resize" or "Upsample").SelectMany(n => n.Inputs.Skip(1))
-            .Concat(_nodes.Where(n => n.Outputs.All(o => o.Length == 0 || _shapeArithmetic.Contains(o))).SelectMany(n => n.Inputs))
-            .ToHashSet();
         foreach (var (name, t) in _constants)
         {
-            if (!t.is_floating_point() || keep.Contains(name)) continue;
+            if (!t.is_floating_point() || _sizeValues.Contains(name)) continue;
             var converted = t.to_type(dtype);
             if (mode.ChannelsLast) converted = Convolution.ChannelsLast(converted);
             if (!ReferenceEquals(converted, t)) _prepared[name] = converted.DetachFromDisposeScope();

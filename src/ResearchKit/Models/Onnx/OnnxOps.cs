@@ -460,9 +460,8 @@ public static partial class OnnxOps
         var x = In(i, 0);
         if (node.Opset < 11)
             return [x.clamp(node.Float("min", float.MinValue), node.Float("max", float.MaxValue))];
-        var min = Optional(i, 1);
-        var max = Optional(i, 2);
-        return [x.clamp(min is null ? float.MinValue : min.item<float>(), max is null ? float.MaxValue : max.item<float>())];
+        float Bound(Tensor? t, float fallback) => t is null ? fallback : t.to_type(ScalarType.Float32).item<float>();
+        return [x.clamp(Bound(Optional(i, 1), float.MinValue), Bound(Optional(i, 2), float.MaxValue))];
     }
 
     static Tensor[] Pad(OnnxNode node, IReadOnlyList<Tensor?> i)
