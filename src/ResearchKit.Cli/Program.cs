@@ -1,10 +1,10 @@
 using System.CommandLine;
 using ResearchKit.Cli;
 using ResearchKit.Cli.Commands;
+using ResearchKit.Cli.Options;
 
 var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
 {
-    CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Kernels, CommonOptions.Force,
     LayersCommand.Create(),
     InspectCommand.Create(),
     ActivationsCommand.Create(),
@@ -20,4 +20,5 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     AtlasCommand.Create(),
     BenchCommand.Create(),
 };
+foreach (var option in ModelOptions.Global) root.Options.Add(option);
 return CliRunner.Run(root, args);

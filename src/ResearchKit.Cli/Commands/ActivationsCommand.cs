@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ResearchKit.Imaging;
@@ -36,7 +37,7 @@ static class ActivationsCommand
             { input, layer, top, json, raw };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             var taps = parse.GetValue(layer)!.Distinct().ToList();
             foreach (var tap in taps) model.ResolveTap(tap);
             string path = parse.GetValue(input)!;
@@ -61,7 +62,7 @@ static class ActivationsCommand
                 object report = taps.Count == 1
                     ? new { layer = taps[0], image = path, channels = means[taps[0]] }
                     : new { image = path, layers = means };
-                Console.WriteLine(JsonSerializer.Serialize(report, Json.Indented));
+                Console.WriteLine(JsonSerializer.Serialize(report, KitJson.Options));
                 return 0;
             }
             foreach (var tap in taps)

@@ -1,4 +1,6 @@
+using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using ResearchKit.Benchmarks;
 
@@ -18,7 +20,7 @@ static class BenchCommand
             { rssSteps, noTiled, json, activationMaxOnly };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             if (parse.GetValue(activationMaxOnly))
             {
                 var stepsPerSecond = BenchmarkSuite.ActivationMaxStepsPerSecond(BenchmarkSuite.ActivationMaxPlan(model));
@@ -26,7 +28,7 @@ static class BenchCommand
                 return 0;
             }
             var figures = BenchmarkSuite.Run(model, parse.GetValue(rssSteps), !parse.GetValue(noTiled), m => Console.Error.WriteLine($"bench: {m}"));
-            Console.WriteLine(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            Console.WriteLine(JsonSerializer.Serialize(figures, KitJson.Options));
             return 0;
         });
         return command;

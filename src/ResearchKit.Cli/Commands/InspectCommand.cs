@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ResearchKit.IO;
 using ResearchKit.Models.Onnx;
 
 namespace ResearchKit.Cli.Commands;
@@ -19,7 +20,7 @@ static class InspectCommand
             var report = OnnxInspection.Of(parse.GetValue(file)!);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(report, Json.Indented));
+                Console.WriteLine(JsonSerializer.Serialize(report, KitJson.Options));
                 return 0;
             }
             string Values(IEnumerable<OnnxValueInfo> values) =>

@@ -78,10 +78,17 @@ public abstract class Model : IDisposable
         : (ExecutionMode.Exact, [$"model '{Name}' cannot audit its convolutions, so it runs on libtorch's reference kernels"]);
 
     /// <summary>
-    /// Selects the kernels the model's <see cref="Execution"/> needs for a forward and backward pass; dispose after the
-    /// backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
+    /// Selects the kernels the model's <see cref="Execution"/> needs; held by a <see cref="ModelPass"/> from the forward
+    /// pass to the end of the backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
     /// </summary>
-    public IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
+    internal IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
+
+    /// <summary>
+    /// Opens a differentiable pass: run the network through the pass, then call <c>backward()</c> before disposing it,
+    /// so the backward pass uses the same kernels as the forward one.
+    /// <code>using (var pass = model.Pass()) pass.Run(x, "layer3").mean().backward();</code>
+    /// </summary>
+    public ModelPass Pass() => new(this);
 
     /// <summary>Class labels for classifiers (index → label); empty when unknown.</summary>
     public IReadOnlyList<string> Labels { get; set; } = [];
@@ -162,6 +169,15 @@ public abstract class Model : IDisposable
             " (run `researchkit layers` to list them all)");
     }
 
+    /// <summary>
+    /// The model's numbered blocks in order: its <c>layer1</c>, <c>layer2</c>, ... aliases (ResNet's stages), the layers
+    /// a block-by-block dream or gallery walks through; empty when the model has none.
+    /// </summary>
+    public IReadOnlyList<string> NumberedLayers() =>
+        [.. _aliases.Keys
+            .Where(k => k.Length > 5 && k.StartsWith("layer", StringComparison.OrdinalIgnoreCase) && k[5..].All(char.IsAsciiDigit))
+            .OrderBy(k => int.Parse(k[5..], System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>Aliases that resolve to <paramref name="rawName"/>.</summary>
     public IReadOnlyList<string> AliasesOf(string rawName) =>
         _aliases.Where(a => a.Value == rawName).Select(a => a.Key).OrderBy(a => a.Length).ThenBy(a => a, StringComparer.Ordinal).ToList();
@@ -205,12 +221,17 @@ public abstract class Model : IDisposable
     public Tensor Normalize(Tensor rgb) => _input.Apply(rgb);
 
     /// <summary>
-    /// Runs the network on images in [0,1] ([N,C,H,W], C = <see cref="InputChannels"/>) and returns the requested taps (by raw name or alias, keyed
-    /// as requested). Only the part of the network the taps depend on is computed. Differentiable. Images on another
-    /// device are moved to the model's <see cref="Device"/>, where the taps are.
+    /// Runs the network on images in [0,1] ([N,C,H,W], C = <see cref="InputChannels"/>) and returns the requested taps
+    /// (by raw name or alias, keyed as requested), without gradients: for gradients, run it through a <see cref="Pass"/>.
+    /// Only the part of the network the taps depend on is computed. Images on another device are moved to the model's
+    /// <see cref="Device"/>, where the taps are.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps) =>
-        RunNetworkInput(Normalize(images.to(Device)), taps);
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
+    {
+        using var noGrad = no_grad();
+        using var kernels = Kernels();
+        return RunTaps(images, taps);
+    }
 
     /// <summary>
     /// Runs the network on <paramref name="input"/> as it is, without <see cref="Normalization"/>: a tensor already in
@@ -218,18 +239,26 @@ public abstract class Model : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> RunNetworkInput(Tensor input, params IEnumerable<string> taps)
     {
+        using var noGrad = no_grad();
+        using var kernels = Kernels();
+        return RunAsIs(input, taps);
+    }
+
+    /// <summary>Runs the network as far as one tap and returns it, without gradients.</summary>
+    public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
+
+    /// <summary>The network's final output for images in [0,1], without gradients.</summary>
+    public Tensor Forward(Tensor images) => Run(images, OutputTap);
+
+    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps) => RunAsIs(Normalize(images.to(Device)), taps);
+
+    IReadOnlyDictionary<string, Tensor> RunAsIs(Tensor input, IEnumerable<string> taps)
+    {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
-        using var kernels = Kernels();
         var outputs = RunPreprocessed(input.to(Device), raw.Values.ToHashSet());
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }
-
-    /// <summary>Runs the network as far as one tap and returns it.</summary>
-    public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
-
-    /// <summary>The network's final output for images in [0,1].</summary>
-    public Tensor Forward(Tensor images) => Run(images, OutputTap);
 
     /// <summary>
     /// Mean activation of every channel of <paramref name="tap"/> for one image ([1,C,H,W] or [C,H,W], values in [0,1]),

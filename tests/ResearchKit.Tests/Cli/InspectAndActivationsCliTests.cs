@@ -101,10 +101,10 @@ public sealed class InspectAndActivationsCliTests : IDisposable
         var (code, output, error) = CliProcess.Run(_folder, "inspect", file, "--json");
         Assert.True(code == 0, error);
         var report = JsonDocument.Parse(output).RootElement;
-        var unsupported = report.GetProperty("Unsupported").EnumerateArray().Single();
-        Assert.Equal("GridSample", unsupported.GetProperty("Op").GetString());
-        Assert.StartsWith("gridsample", unsupported.GetProperty("Nodes")[0].GetString());
-        Assert.Contains("unsupported ONNX operator(s) GridSample", report.GetProperty("LoadError").GetString());
+        var unsupported = report.GetProperty("unsupported").EnumerateArray().Single();
+        Assert.Equal("GridSample", unsupported.GetProperty("op").GetString());
+        Assert.StartsWith("gridsample", unsupported.GetProperty("nodes")[0].GetString());
+        Assert.Contains("unsupported ONNX operator(s) GridSample", report.GetProperty("loadError").GetString());
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public class AnyInputTests
         using var pixel = new Pixel(8, 9, batch: 2, channels: 1);
         Assert.Equal([2, 1, 8, 9], pixel.Image().shape);
         Assert.Equal([1, 1, 1, 1], pixel.Neutral.shape);
-        using var fourier = Parameterization.Fourier(8, channels: 4);
+        using var fourier = Parameterization.Fourier(8, 8, channels: 4);
         Assert.False(fourier.Decorrelate);
         Assert.Equal([1, 4, 8, 8], fourier.Image().shape);
         Assert.Throws<ArgumentException>(() => new Fourier(8, 8, decorrelate: true, channels: 2));
