@@ -22,9 +22,11 @@ public enum ActivationKind
 /// Where a tap's channels and positions are. Convolutional maps are [N,C,H,W]. A vision transformer's tokens are
 /// [N,T,D]: the channels are the D features, and the T tokens are up to 8 leading extra tokens (ViT's class token,
 /// DeiT's distillation token) followed by the patches of an h × w grid in row order; a 3-D tap is read as tokens when
-/// such a grid, with the image's aspect ratio and at least 2 × 2 patches, accounts for its tokens. Objectives view
-/// every tap through <see cref="ChannelsFirst"/>, so a channel of a transformer layer is a feature at every patch (the
-/// class token left out) and a neuron's position is a patch.
+/// such a grid, with the image's aspect ratio and at least 2 × 2 patches, accounts for its tokens. A 3-D tap whose
+/// first dimension holds several maps per image (PyTorch's attention weights, [N·heads, T, T]) is a feature map with one
+/// channel per head. Objectives view every tap through <see cref="ChannelsFirst"/>, so a channel of a transformer layer
+/// is a feature at every patch (the class token left out), a neuron's position is a patch, and a channel of an
+/// attention map is a head.
 /// </summary>
 /// <param name="Kind">The arrangement.</param>
 /// <param name="Channels">Channels (features) per position; 0 when the tap has none.</param>
@@ -35,9 +37,10 @@ public sealed record ActivationLayout(ActivationKind Kind, long Channels, long H
 {
     const int MaxExtraTokens = 8;
 
-    /// <summary>The layout of a tap of shape <paramref name="shape"/> (batch first) for an image of the given size.</summary>
+    /// <summary>The layout of a tap of shape <paramref name="shape"/> for one image of the given size.</summary>
     public static ActivationLayout Of(long[] shape, long imageHeight, long imageWidth)
     {
+        if (shape.Length == 3 && shape[0] > 1) return new(ActivationKind.FeatureMap, shape[0], shape[1], shape[2]);
         if (shape.Length == 3 && PatchGrid(shape[1], imageHeight, imageWidth) is { } grid)
             return new(ActivationKind.Tokens, shape[2], grid.Height, grid.Width, grid.Extra);
         return shape.Length switch
@@ -57,6 +60,8 @@ public sealed record ActivationLayout(ActivationKind Kind, long Channels, long H
     public static Tensor ChannelsFirst(Tensor activation, Tensor image)
     {
         if (activation.dim() != 3) return activation;
+        long images = image.shape[0], first = activation.shape[0];
+        if (first != images && first % images == 0) return activation.reshape(images, first / images, activation.shape[1], activation.shape[2]);
         var layout = Of(activation.shape, image.shape[^2], image.shape[^1]);
         return layout.Kind != ActivationKind.Tokens ? activation
             : activation.narrow(1, layout.ExtraTokens, layout.Height * layout.Width)

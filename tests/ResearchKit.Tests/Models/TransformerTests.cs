@@ -67,6 +67,10 @@ public sealed class TransformerTests : IDisposable
         var attention = _vit.Run(_input, "attention0");
         Assert.Equal([2, 17, 17], attention.shape);   // one map per head, queries × keys
         Assert.True((attention.sum(-1) - 1).abs().max().item<float>() < 1e-5);
+        // Heads are its channels: a head's mean attention is 1/17, as every query's weights sum to 1.
+        Assert.Equal(new ActivationLayout(ActivationKind.FeatureMap, 2, 17, 17), _vit.Tap("attention0").Layout);
+        Assert.Equal(1.0 / 17, Objective.Channel("attention0", 1).Measure(_vit, _input)[0], 5);
+        Assert.Equal(attention[1, 5, 3].item<float>(), Objective.Neuron("attention0", 1, x: 3, y: 5).Measure(_vit, _input)[0], 5);
     }
 
     /// <summary>
