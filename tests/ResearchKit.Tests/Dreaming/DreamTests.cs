@@ -141,7 +141,7 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
         var reports = new List<RenderProgress>();
         var sizes = new List<long>();
         using var cts = new CancellationTokenSource();
-        var progress = new Inline(p => { reports.Add(p); if (p.Step == 5) cts.Cancel(); });
+        var progress = new SynchronousProgress<RenderProgress>(p => { reports.Add(p); if (p.Step == 5) cts.Cancel(); });
         using var dream = Dream.Run(_model, photo, Quick("layer2"), progress, step => sizes.Add(step.Image.shape[3]), cts.Token);
         Assert.Equal(RenderStop.Cancelled, dream.Stop);
         Assert.Equal(5, dream.StepsDone);
@@ -226,10 +226,5 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
         }
         LiveAfter(1);
         Assert.Equal(LiveAfter(3), LiveAfter(40));
-    }
-
-    sealed class Inline(Action<RenderProgress> report) : IProgress<RenderProgress>
-    {
-        public void Report(RenderProgress value) => report(value);
     }
 }
