@@ -6,6 +6,7 @@ using ResearchKit.Cli.Options;
 var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
 {
     LayersCommand.Create(),
+    InspectCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
     PriorsCommand.Create(),
