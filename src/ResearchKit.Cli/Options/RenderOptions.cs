@@ -19,9 +19,14 @@ static class RenderOptions
     public static readonly Option<int?> Width = new("--width") { Description = "Image width in pixels (overrides --size for the width)" };
     public static readonly Option<int?> Height = new("--height") { Description = "Image height in pixels (overrides --size for the height)" };
     public static readonly Option<int> Seed = new("--seed") { Description = "Random seed (same seed, same bytes)", DefaultValueFactory = _ => 0 };
+    public static readonly Option<bool> FixedSize = new("--fixed-size")
+    {
+        Description = "Resize the transformed image to the model's input size before it goes in, for networks that take one size " +
+            "(vision transformers get this automatically)",
+    };
 
     /// <summary>All of them.</summary>
-    public static IEnumerable<Option> All => [Prior, Steps, Size, Width, Height, Seed];
+    public static IEnumerable<Option> All => [Prior, Steps, Size, Width, Height, Seed, FixedSize];
 
     /// <summary>The size asked for: --width/--height, else --size, else the model's input size.</summary>
     public static (int Height, int Width) ImageSize(ParseResult parse, Model model)
@@ -35,7 +40,7 @@ static class RenderOptions
     {
         var (height, width) = ImageSize(parse, model);
         var plan = Render.Plan(model, objective).WithPreset(parse.GetValue(Prior)!).Size(height, width).Seed(parse.GetValue(Seed))
-            .FromCommand(Environment.CommandLine);
+            .FixedSize(parse.GetValue(FixedSize) ? true : null).FromCommand(Environment.CommandLine);
         return parse.GetValue(Steps) is { } steps ? plan.Steps(steps) : plan;
     }
 }

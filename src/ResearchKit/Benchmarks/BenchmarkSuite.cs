@@ -101,7 +101,7 @@ public static class BenchmarkSuite
     /// <summary>The loop the peer runs too: pixel parameters (sigmoid), jitter 8, Adam 0.05, channel 7 of layer3, 224².</summary>
     public static RenderPlan ActivationMaxPlan(Model model) =>
         Render.Plan(model, Objective.Channel("layer3", 7)).Size(224)
-            .WithParameterization((h, w, n, s) => new Pixel(h, w, n, PixelRange.Sigmoid, seed: s))
+            .WithParameterization((shape, s) => Parameterization.Pixel(shape, PixelRange.Sigmoid, seed: s))
             .WithTransforms(Transform.Jitter(8))
             .WithPriors([])
             .WithOptimizer(new Adam(0.05));

@@ -99,6 +99,12 @@ public abstract class Model : IDisposable
     /// <summary>The raw name of the network's final output.</summary>
     public abstract string OutputTap { get; }
 
+    /// <summary>
+    /// Whether the network takes its declared input size only: a vision transformer's position embeddings fix its number
+    /// of patches (a tap laid out as tokens says so). Renders then resize what the transforms make back to that size.
+    /// </summary>
+    public bool TakesOneSize => Taps().Any(t => t.Layout.Kind == ActivationKind.Tokens);
+
     /// <summary>Friendly aliases (e.g. <c>layer3</c>) and the raw tap each resolves to.</summary>
     public IReadOnlyDictionary<string, string> Aliases => _aliases;
 

@@ -19,8 +19,8 @@ public sealed class Cppn : Parameterization
     /// arctan activation (which doubles the width); weights N(0, 1/fan-in) from a seeded generator; the output layer
     /// starts at zero, so the first image is uniform grey.
     /// </summary>
-    public Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24)
-        : base(batch, height, width)
+    public Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24, int channels = 3)
+        : base(batch, height, width, channels)
     {
         if (layers < 1) throw new ArgumentOutOfRangeException(nameof(layers), layers, "A CPPN needs at least one hidden layer.");
         if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "A CPPN layer needs at least one unit.");
@@ -42,7 +42,7 @@ public sealed class Cppn : Parameterization
                 AddLayer(w, zeros(batch, hidden, 1, device: CPU));
                 fanIn = 2 * hidden;
             }
-            AddLayer(zeros(batch, 3, fanIn, device: CPU), zeros(batch, 3, 1, device: CPU));
+            AddLayer(zeros(batch, channels, fanIn, device: CPU), zeros(batch, channels, 1, device: CPU));
         }
     }
 

@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Parameterizations;
 
-/// <summary>Creates the parameterization of a render (height, width, batch, seed → a new parameterization the caller disposes).</summary>
-public delegate Parameterization ParameterizationFactory(int height, int width, int batch, int seed);
+/// <summary>The images a parameterization makes: how many, with how many channels (the network's input channels), of what size.</summary>
+public readonly record struct ImageShape(int Batch, int Channels, int Height, int Width);
+
+/// <summary>Creates the parameterization of a render (shape, seed → a new parameterization the caller disposes).</summary>
+public delegate Parameterization ParameterizationFactory(ImageShape shape, int seed);
 
 /// <summary>
 /// Owns the free tensors of an image search and maps them to an RGB batch in [0,1].
@@ -96,7 +99,7 @@ public abstract class Parameterization : IDisposable
 
     /// <summary>
     /// Restores the parameterization's own constraint after an optimizer step (a no_grad, in-place edit).
-    /// Only <see cref="Pixel"/> with <see cref="PixelRange.Clamp"/> has one; the renderer calls this after every step.
+    /// Only <see cref="Parameterizations.Pixel"/> with <see cref="PixelRange.Clamp"/> has one; the renderer calls this after every step.
     /// </summary>
     public virtual void Constrain() { }
 
@@ -109,6 +112,14 @@ public abstract class Parameterization : IDisposable
     public static Pixel Pixel(int height, int width, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
         double std = 0.01, int seed = 0, int channels = 3) =>
         new(height, width, batch, range, decorrelate, std, seed, channels);
+
+    /// <summary>A pixel grid for images of <paramref name="shape"/> (see <see cref="Pixel(int, int, int, PixelRange, bool, double, int, int)"/>).</summary>
+    public static Pixel Pixel(ImageShape shape, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false, double std = 0.01, int seed = 0) =>
+        new(shape.Height, shape.Width, shape.Batch, range, decorrelate && shape.Channels == 3, std, seed, shape.Channels);
+
+    /// <summary>Fourier coefficients for images of <paramref name="shape"/> (see <see cref="Fourier(int, int, int, bool, int, double, double, int)"/>).</summary>
+    public static Fourier Fourier(ImageShape shape, bool decorrelate = true, int seed = 0, double std = 0.01, double decayPower = 1) =>
+        Fourier(shape.Height, shape.Width, shape.Batch, decorrelate, seed, std, decayPower, shape.Channels);
 
     /// <summary>
     /// Lucid's default: Fourier coefficients with 1/f scaling, optionally decorrelated colour, squashed by a sigmoid.
@@ -126,8 +137,12 @@ public abstract class Parameterization : IDisposable
         Parameterizations.Pixel.FromImage(image, range);
 
     /// <summary>A compositional pattern-producing network mapping pixel coordinates to colour (Lucid's cppn).</summary>
-    public static Cppn Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24) =>
-        new(height, width, batch, seed, layers, hidden);
+    public static Cppn Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24, int channels = 3) =>
+        new(height, width, batch, seed, layers, hidden, channels);
+
+    /// <summary>A CPPN for images of <paramref name="shape"/>.</summary>
+    public static Cppn Cppn(ImageShape shape, int seed = 0, int layers = 8, int hidden = 24) =>
+        new(shape.Height, shape.Width, shape.Batch, seed, layers, hidden, shape.Channels);
 
     /// <summary>
     /// A trainable float32 leaf holding a copy of <paramref name="initial"/> (never sharing its storage, so in-place

@@ -13,7 +13,7 @@ namespace ResearchKit.Priors;
 /// </summary>
 /// <param name="Name">Lookup name (case-insensitive in <see cref="PriorPresets.Get"/>).</param>
 /// <param name="Paper">The source of the settings, with any deviation noted.</param>
-/// <param name="CreateParameterization">(height, width, batch, seed) → a new parameterization (the caller disposes it).</param>
+/// <param name="CreateParameterization">(image shape, seed) → a new parameterization (the caller disposes it).</param>
 /// <param name="Transforms">Random transforms applied to the image on every step.</param>
 /// <param name="Penalties">Regularizer terms subtracted from the objective (null for none).</param>
 /// <param name="Priors">Pixel edits after each step, applied in list order.</param>
@@ -55,7 +55,7 @@ public static class PriorPresets
     public static PriorPreset None { get; } = new(
         "None",
         "Unregularized baseline (Erhan et al. 2009 activation maximization)",
-        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Sigmoid, seed: seed),
+        (shape, seed) => Parameterization.Pixel(shape, PixelRange.Sigmoid, seed: seed),
         TransformPipeline.None,
         null,
         [],
@@ -66,7 +66,7 @@ public static class PriorPresets
     public static PriorPreset Simonyan2013 { get; } = new(
         "Simonyan2013",
         "Simonyan, Vedaldi & Zisserman 2013, \"Deep Inside Convolutional Networks\" (L2-regularized ascent; step normalized, λ as decay)",
-        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (shape, seed) => Parameterization.Pixel(shape, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.None,
         null,
         [new Decay(0.02), new PixelClamp()],
@@ -77,7 +77,7 @@ public static class PriorPresets
     public static PriorPreset MahendranVedaldi2015 { get; } = new(
         "MahendranVedaldi2015",
         "Mahendran & Vedaldi 2015, \"Understanding Deep Image Representations by Inverting Them\" (TV β=2, α-norm α=6; weights ours)",
-        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (shape, seed) => Parameterization.Pixel(shape, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.None,
         0.01 * Objective.TotalVariation(beta: 2) + 0.1 * Objective.AlphaNorm(alpha: 6),
         [new PixelClamp()],
@@ -100,7 +100,7 @@ public static class PriorPresets
     public static PriorPreset Lucid { get; } = new(
         "Lucid",
         "Olah, Mordvintsev & Schubert 2017, \"Feature Visualization\" (Lucid render_vis defaults)",
-        (height, width, batch, seed) => Parameterization.Fourier(height, width, batch, decorrelate: true, seed: seed),
+        (shape, seed) => Parameterization.Fourier(shape, decorrelate: true, seed: seed),
         TransformPipeline.Standard,
         null,
         [],
@@ -111,7 +111,7 @@ public static class PriorPresets
     public static PriorPreset Bilateral { get; } = new(
         "Bilateral",
         "ResearchKit: Yosinski et al. 2015's periodic blur with a bilateral filter (Tomasi & Manduchi 1998) in its place",
-        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (shape, seed) => Parameterization.Pixel(shape, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.Standard,
         null,
         [new BilateralBlurEvery(Every: 4, SigmaSpace: 1.0, SigmaColor: 0.2), new PixelClamp()],
@@ -127,7 +127,7 @@ public static class PriorPresets
         "PixelAscent",
         "Simonyan et al. 2013 class-model ascent in sigmoid pixel space, with a roll jitter (Mordvintsev et al. 2015), " +
         "Yosinski et al. 2015's blur every 4 steps and total variation (Mahendran & Vedaldi 2015); settings ours",
-        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Sigmoid, std: 0.1, seed: seed),
+        (shape, seed) => Parameterization.Pixel(shape, PixelRange.Sigmoid, std: 0.1, seed: seed),
         Transform.Roll(4),
         0.005 * Objective.TotalVariation(beta: 2),
         [new GaussianBlurEvery(Every: 4, Sigma: 0.5)],
@@ -163,7 +163,7 @@ public static class PriorPresets
         return new PriorPreset(
             "Yosinski2015" + row,
             $"Yosinski et al. 2015, \"Understanding Neural Networks Through Deep Visualization\", Table 1 setting ({row}) (step normalized; size ours)",
-            (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 10.0 / 255, seed: seed),
+            (shape, seed) => Parameterization.Pixel(shape, PixelRange.Clamp, std: 10.0 / 255, seed: seed),
             TransformPipeline.None,
             null,
             priors,

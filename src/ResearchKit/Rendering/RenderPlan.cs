@@ -73,6 +73,17 @@ public sealed record RenderPlan
     public RenderDevice? Device { get; init; }
     /// <summary>Compute the objective's gradient tile by tile, tiles at most this many pixels per side; null for the whole image at once.</summary>
     public int? Tile { get; init; }
+    /// <summary>
+    /// Whether the preset's transforms shrink with small images (<see cref="TransformPipeline.ScaledTo"/>): true after
+    /// <see cref="WithPreset(PriorPreset)"/>, false once transforms are chosen with <see cref="WithTransforms"/>.
+    /// </summary>
+    public bool ScaleTransforms { get; init; } = true;
+    /// <summary>
+    /// Whether the transformed image is resized to the model's input size before it goes in (Lucent's
+    /// <c>fixed_image_size</c>), for networks that take one size only; null decides from the model (vision
+    /// transformers, whose position embeddings fix the number of patches, do).
+    /// </summary>
+    public bool? FixedInputSize { get; init; }
 
     /// <summary>Takes parameterization, transforms, penalties, step priors, optimizer and default steps from a preset.</summary>
     public RenderPlan WithPreset(PriorPreset preset) => this with
@@ -84,6 +95,7 @@ public sealed record RenderPlan
         Priors = preset.Priors,
         Optimizer = preset.Optimizer,
         StepCount = preset.DefaultSteps,
+        ScaleTransforms = true,
     };
 
     /// <summary>Takes the preset named <paramref name="name"/> (see <see cref="PriorPresets.All"/>).</summary>
@@ -101,7 +113,7 @@ public sealed record RenderPlan
         ImageTensors.RequireBatch(image, nameof(image));
         return this with
         {
-            CreateParameterization = (_, _, _, _) => Parameterization.FromImage(image),
+            CreateParameterization = (_, _) => Parameterization.FromImage(image),
             Height = (int)image.shape[2],
             Width = (int)image.shape[3],
             BatchSize = (int)image.shape[0],
@@ -110,7 +122,19 @@ public sealed record RenderPlan
     }
 
     /// <summary>Uses other transforms.</summary>
-    public RenderPlan WithTransforms(ITransform transforms) => this with { Transforms = transforms, PresetName = null };
+    public RenderPlan WithTransforms(ITransform transforms) => this with { Transforms = transforms, PresetName = null, ScaleTransforms = false };
+
+    /// <summary>Resizes the transformed image to the model's input size (true), never (false), or as the model needs (null).</summary>
+    public RenderPlan FixedSize(bool? fixedInputSize) => this with { FixedInputSize = fixedInputSize };
+
+    /// <summary>The transforms the render applies: the plan's, shrunk for small images when they come from a preset, then a resize to the model's input size when it needs one.</summary>
+    public ITransform EffectiveTransforms()
+    {
+        var transforms = ScaleTransforms && Transforms is TransformPipeline pipeline ? pipeline.ScaledTo(Math.Min(Height, Width)) : Transforms;
+        if (!(FixedInputSize ?? Model.TakesOneSize)) return transforms;
+        var resize = new Resize(Model.InputHeight, Model.InputWidth);
+        return transforms is TransformPipeline steps ? steps.Then(resize) : new TransformPipeline([transforms, resize]);
+    }
 
     /// <summary>Replaces the penalties subtracted from the objective (null for none).</summary>
     public RenderPlan WithPenalties(Objective? penalties) => this with { Penalties = penalties, PresetName = null };

@@ -1,6 +1,8 @@
 using ResearchKit.IO;
+using ResearchKit.Models;
 using ResearchKit.Parameterizations;
 using ResearchKit.Priors;
+using ResearchKit.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,11 +28,12 @@ public static class Renderer
         var loss = new RenderLoss(plan.Objective, plan.Penalties);
         foreach (var tap in loss.Taps) model.ResolveTap(tap);
         var random = new Random(plan.SeedValue);
-        using var parameterization = plan.CreateParameterization(plan.Height, plan.Width, plan.BatchSize, plan.SeedValue);
+        using var parameterization = plan.CreateParameterization(new ImageShape(plan.BatchSize, model.InputChannels, plan.Height, plan.Width), plan.SeedValue);
         parameterization.To(device);
         using var optimizer = plan.Optimizer.Create(parameterization.Parameters);
         var pixelLeaf = (parameterization as IPixelImage)?.Pixels;
         var stage = plan.Stage ?? new RenderStage("", 0, plan.StepCount);
+        var transforms = plan.EffectiveTransforms();
         var history = new RenderHistory();
 
         Tensor lastGood = Snapshot(parameterization);
@@ -44,8 +47,18 @@ public static class Renderer
             using var pass = model.Pass();
             optimizer.ZeroGrad();
             var image = parameterization.Image();
-            var input = plan.Transforms.Apply(image, random);
-            var values = loss.Backward(pass, input, image, plan.Tile);
+            var input = transforms.Apply(image, random);
+            Tensor values;
+            try
+            {
+                values = loss.Backward(pass, input, image, plan.Tile);
+            }
+            catch (ModelRunException e) when (!(plan.FixedInputSize ?? model.TakesOneSize))
+            {
+                throw new ModelRunException(model.Name, $"{e.Failure} — the transforms ({transforms.Describe()}) made a " +
+                    $"{input.shape[3]}x{input.shape[2]} input; if this network takes one input size, render with a fixed size " +
+                    $"(--fixed-size, or plan.FixedSize(true)), which resizes the transformed image to {model.InputWidth}x{model.InputHeight}", e);
+            }
             // One read-back per step: the values and a sum of every gradient (NaN or ∞ anywhere makes it non-finite).
             var gradientSum = parameterization.Parameters.Select(p => p.grad is { } g ? g.sum() : zeros(1, device: device).sum());
             var read = cat([values, stack(gradientSum).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
@@ -79,7 +92,7 @@ public static class Renderer
             if (current.isfinite().all().item<bool>()) (lastGood, current) = (current, lastGood);
             current.Dispose();
         }
-        return new RenderResult(lastGood, history, Settings(plan, loss, parameterization), Provenance.Of(model, plan.SeedValue, plan.Command), stop, done);
+        return new RenderResult(lastGood, history, Settings(plan, transforms, parameterization), Provenance.Of(model, plan.SeedValue, plan.Command), stop, done);
     }
 
     static Tensor Snapshot(Parameterization parameterization)
@@ -90,13 +103,13 @@ public static class Renderer
         return parameterization.Image().detach().to(CPU, copy: true).DetachFromDisposeScope();
     }
 
-    static RenderSettings Settings(RenderPlan plan, RenderLoss loss, Parameterization parameterization) => new()
+    static RenderSettings Settings(RenderPlan plan, ITransform transforms, Parameterization parameterization) => new()
     {
         Objective = plan.Objective.Description,
         Penalties = plan.Penalties?.Description,
         Preset = plan.PresetName,
         Parameterization = parameterization.Describe(),
-        Transforms = plan.Transforms.Describe(),
+        Transforms = transforms.Describe(),
         Priors = plan.Priors,
         Optimizer = plan.Optimizer,
         Height = plan.Height,

@@ -69,6 +69,28 @@ public sealed class TransformPipeline : ITransform
     /// <summary>Then resize to <paramref name="height"/>×<paramref name="width"/>.</summary>
     public TransformPipeline Resize(int height, int width) => Then(new Resize(height, width));
 
+    /// <summary>The side, in pixels, that pixel amounts of the published pipelines (Lucid's pad 12, jitter 8 and 4) were chosen for.</summary>
+    public const int ReferenceSide = 224;
+
+    /// <summary>
+    /// This pipeline for images whose shorter side is <paramref name="side"/>: below <see cref="ReferenceSide"/> the
+    /// pixel amounts of pads, jitters and rolls shrink in proportion (rounded, at least 1 where they were not 0), so a
+    /// 32-pixel render is not mostly padding (Lucid's 12/8/4 become 2/1/1); at or above it, the pipeline as it is.
+    /// </summary>
+    public TransformPipeline ScaledTo(int side)
+    {
+        if (side >= ReferenceSide) return this;
+        int Scaled(int pixels) => pixels == 0 ? 0 : Math.Max(1, (int)Math.Round(pixels * (double)side / ReferenceSide));
+        return new([.. Steps.Select(step => step switch
+        {
+            Pad pad => pad with { Width = Scaled(pad.Width) },
+            Jitter jitter => jitter with { Pixels = Scaled(jitter.Pixels) },
+            Roll roll => roll with { Pixels = Scaled(roll.Pixels) },
+            TransformPipeline inner => inner.ScaledTo(side),
+            _ => step,
+        })]);
+    }
+
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random rng)
     {

@@ -79,7 +79,7 @@ public class AnyInputTests
     {
         using var gray = OnnxModel.Load(ExportedNetworkTests.Fixture("gray.onnx"));
         using var result = Render.Plan(gray, Objective.Channel("act3", 2))
-            .WithParameterization((h, w, n, s) => new Fourier(h, w, n, decorrelate: false, seed: s, channels: gray.InputChannels))
+            .WithPreset("lucid")
             .WithTransforms(TransformerTests.SmallImageTransforms(28)).Steps(24).Seed(0).Run();
         Assert.Equal(RenderStop.Completed, result.Stop);
         Assert.Equal([1, 1, 28, 28], result.Images.shape);

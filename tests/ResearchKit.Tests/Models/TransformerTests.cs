@@ -98,7 +98,7 @@ public sealed class TransformerTests : IDisposable
         // Pixels rather than Fourier coefficients: this random-weight network's class maps follow the image weakly, and
         // pixel steps move it faster (about 0.08 in 24 steps against 0.02).
         using var result = Render.Plan(segmenter, Objective.Channel("output", 0)).Size(48).WithTransforms(SmallImageTransforms(48))
-            .WithParameterization((h, w, n, s) => new Pixel(h, w, n, seed: s)).Steps(24).Seed(1).Run();
+            .WithParameterization((shape, s) => Parameterization.Pixel(shape, seed: s)).Steps(24).Seed(1).Run();
         Assert.Equal(RenderStop.Completed, result.Stop);
         Assert.True(result.History.Objective[^1] > result.History.Objective[0] + 0.04,
             $"objective went from {result.History.Objective[0]:0.###} to {result.History.Objective[^1]:0.###}");

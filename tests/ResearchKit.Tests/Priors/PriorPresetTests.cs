@@ -50,7 +50,7 @@ public class PriorPresetTests
     public void Lucid_preset_is_fourier_decorrelated_with_standard_transforms_and_adam()
     {
         var lucid = PriorPresets.Lucid;
-        using var parameterization = lucid.CreateParameterization(64, 64, 3, 5);
+        using var parameterization = lucid.CreateParameterization(new ImageShape(3, 3, 64, 64), 5);
         Assert.Equal("fft+decorrelated 64x64 x3", parameterization.Describe());
         Assert.Same(TransformPipeline.Standard, lucid.Transforms);
         Assert.Empty(lucid.Priors);

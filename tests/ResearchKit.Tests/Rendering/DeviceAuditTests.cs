@@ -79,12 +79,12 @@ public sealed class DeviceAuditTests : IDisposable
         var plans = new[]
         {
             Plan(objective).Batch(2).WithPenalties(0.01 * Objective.L2() + 0.01 * Objective.AlphaNorm() + 0.01 * Objective.TotalVariation(1.5)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Cppn(h, w, n, s, layers: 2, hidden: 4)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Fourier(h, w, n, decorrelate: false, seed: s)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Pixel(h, w, n, decorrelate: true, seed: s)),
+            Plan(objective).Batch(2).WithParameterization((shape, s) => Parameterization.Cppn(shape, s, layers: 2, hidden: 4)),
+            Plan(objective).Batch(2).WithParameterization((shape, s) => Parameterization.Fourier(shape, decorrelate: false, seed: s)),
+            Plan(objective).Batch(2).WithParameterization((shape, s) => Parameterization.Pixel(shape, decorrelate: true, seed: s)),
             // One image from a photo: the diversity term takes its batch-of-one branch.
-            Plan(objective).Size(48, 64).WithParameterization((h, w, n, s) => Fourier.FromImage(_photo)),
-            Plan(objective).Size(48, 64).WithPreset("yosinski2015b").WithParameterization((h, w, n, s) => Parameterization.FromImage(_photo)),
+            Plan(objective).Size(48, 64).WithParameterization((_, _) => Fourier.FromImage(_photo)),
+            Plan(objective).Size(48, 64).WithPreset("yosinski2015b").WithParameterization((_, _) => Parameterization.FromImage(_photo)),
         };
         foreach (var plan in plans)
         {

@@ -167,7 +167,7 @@ public sealed class RendererTests : IDisposable
     public void Every_piece_can_be_swapped()
     {
         using var result = Plan("b:0")
-            .WithParameterization((h, w, n, s) => Parameterization.Pixel(h, w, n, PixelRange.Clamp, seed: s))
+            .WithParameterization((shape, s) => Parameterization.Pixel(shape, PixelRange.Clamp, seed: s))
             .WithTransforms(TransformPipeline.None.Jitter(2))
             .WithPenalties(0.1 * Objective.TotalVariation(beta: 2))
             .WithPriors(new PixelClamp())
