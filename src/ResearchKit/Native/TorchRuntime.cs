@@ -61,7 +61,7 @@ public static class TorchRuntime
             return new TorchRuntimeReport(null, null, [], null, "not Linux: TorchSharp's own loader is used");
 
         var torchSharp = typeof(TorchSharp.torch).Assembly;
-        string? libTorchDir = CandidateDirectories(torchSharp, "libtorch-cpu-linux-x64", LibTorchVersion())
+        string? libTorchDir = CandidateDirectories(torchSharp, "libtorch-cpu-linux-x64", LibTorchVersion)
             .FirstOrDefault(d => File.Exists(Path.Combine(d, "libtorch_cpu.so")));
         string? bindings = CandidateDirectories(torchSharp, "torchsharp", PackageVersion(torchSharp))
             .Select(d => Path.Combine(d, TorchSharpNative)).FirstOrDefault(File.Exists);
@@ -145,8 +145,9 @@ public static class TorchRuntime
         return NuGetFolderVersion((informational ?? assembly.GetName().Version!.ToString(3)).Split('+')[0]);
     }
 
-    // Read as a constant: touching torch.__version__ would run torch's static constructor, which loads the natives.
-    static string LibTorchVersion() => NuGetFolderVersion((string)typeof(TorchSharp.torch)
+    /// <summary>The libtorch version TorchSharp was built against, read as a constant: touching torch.__version__
+    /// would run torch's static constructor, which loads the natives.</summary>
+    internal static string LibTorchVersion => NuGetFolderVersion((string)typeof(TorchSharp.torch)
         .GetField("libtorchPackageVersion", BindingFlags.NonPublic | BindingFlags.Static)!.GetRawConstantValue()!);
 
     // NuGet folders drop a fourth version part of 0 ("2.10.0.0" is stored as "2.10.0").

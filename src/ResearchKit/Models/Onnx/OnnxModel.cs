@@ -279,10 +279,10 @@ public sealed class OnnxModel : Model
         ReleasePrepared();
         if (mode == ExecutionMode.Exact) return (mode, []);
         var shapes = RunPreprocessedShapes();
-        var checks = new Dictionary<int, ConvolutionCheck>();
-        for (int k = 0; k < _nodes.Count; k++)
-            if (ConvolutionShapeOf(_nodes[k], shapes) is { } shape)
-                checks[k] = ConvolutionAudit.FindCorrectVariant(shape, mode);
+        var convolutions = Enumerable.Range(0, _nodes.Count).Select(k => (k, Shape: ConvolutionShapeOf(_nodes[k], shapes)))
+            .Where(c => c.Shape is not null).ToDictionary(c => c.k, c => c.Shape!);
+        var found = ConvolutionAudit.FindCorrectVariants(convolutions.Values, mode);
+        var checks = convolutions.ToDictionary(c => c.Key, c => found[c.Value]);
         var report = checks.Values.Distinct().Select(c => $"{(c.Passed ? "ok" : "FAILED")} {c}").ToList();
         if (checks.Values.FirstOrDefault(c => !c.Passed) is { } failed)
             return (ExecutionMode.Exact, [.. report, $"{mode} refused: {failed.Shape} cannot be computed correctly by oneDNN here; using exact kernels"]);
