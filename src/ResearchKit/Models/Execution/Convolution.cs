@@ -121,8 +121,9 @@ public static class Convolution
             // The transposed convolution's natural output size, and the rows/columns a stride left uncovered.
             long[] outputPadding = [.. Enumerable.Range(0, 2).Select(d =>
                 input[d] - ((gradient.shape[2 + d] - 1) * g.Strides[d] - 2 * g.Padding[d] + g.Dilations[d] * (weight.shape[2 + d] - 1) + 1))];
+            // One gradient per argument of forward: the input's; none for the constant weights, bias and geometry.
             using (OneDnn.Use(false))
-                return [F.conv_transpose2d(gradient, weight, null, g.Strides, g.Padding, outputPadding, g.Dilations, g.Groups), null!, null!];
+                return [F.conv_transpose2d(gradient, weight, null, g.Strides, g.Padding, outputPadding, g.Dilations, g.Groups), null!, null!, null!];
         }
     }
 
