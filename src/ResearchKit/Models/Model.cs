@@ -54,6 +54,8 @@ public abstract class Model : IDisposable
     /// </summary>
     public ExecutionMode UseExecution(ExecutionMode mode)
     {
+        // Preparing costs an import's worth of work; asking again for the mode in effect changes nothing.
+        if (mode == Execution && mode != ExecutionMode.Exact) return Execution;
         var (granted, report) = Device.type == DeviceType.CPU || mode == ExecutionMode.Exact ? PrepareExecution(mode)
             : (ExecutionMode.Exact, [$"oneDNN runs on the CPU only; on {Device} the device's own kernels run"]);
         (Execution, ExecutionReport) = (granted, report);

@@ -45,12 +45,14 @@ public static class TorchRuntime
         {
             if (_failure is not null) throw new TorchLoadException(_failure.Message, _failure);
             if (_report is not null) return _report;
+            Benchmarks.Startup.Mark("runtime: load begins");
             try { _report = Load(); }
             catch (Exception e) when (e is not TorchLoadException)
             {
                 _failure = e;
                 throw new TorchLoadException($"TorchSharp's native libraries could not be loaded: {e.Message}", e);
             }
+            Benchmarks.Startup.Mark("runtime: loaded");
             return _report;
         }
     }
@@ -71,6 +73,7 @@ public static class TorchRuntime
         foreach (var lib in LibTorchInLoadOrder)
             NativeLibrary.Load(Path.Combine(libTorchDir, lib));
         ChooseConvolutionKernels(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
+        Benchmarks.Startup.Mark("runtime: libtorch loaded");
 
         string libstdcxx = LoadedLibStdCxx();
         var provided = ElfFile.Read(libstdcxx).VersionDefinitions.ToHashSet(StringComparer.Ordinal);

@@ -84,6 +84,7 @@ public static class ConvolutionAudit
     internal static IReadOnlyDictionary<ConvolutionShape, ConvolutionCheck> FindCorrectVariants(IEnumerable<ConvolutionShape> shapes,
         ExecutionMode mode, AuditCache? cache, Func<ProcessStartInfo>? child)
     {
+        Benchmarks.Startup.Mark($"audit ({mode}) begins");
         var wanted = shapes.Distinct().ToList();
         var found = new Dictionary<ConvolutionShape, ConvolutionCheck>();
         var stored = cache?.Read();
@@ -92,13 +93,18 @@ public static class ConvolutionAudit
                 || (stored is not null && stored.TryGetValue((Audited(shape), mode), out known)))
                 found[shape] = known!;
         var missing = wanted.Where(s => !found.ContainsKey(s)).ToList();
-        if (missing.Count == 0) return found;
+        if (missing.Count == 0)
+        {
+            Benchmarks.Startup.Mark($"audit ({mode}) done from memory and cache");
+            return found;
+        }
         var fresh = child is null || !mode.OneDnn
             ? missing.Select(s => FindCorrectVariant(Audited(s), mode)).ToList()
             : AuditInChildren(missing.Select(Audited).ToList(), mode, child);
         foreach (var (shape, check) in missing.Zip(fresh)) found[shape] = check;
         foreach (var check in fresh) Findings[(check.Shape, mode)] = check;
         cache?.Add(fresh);
+        Benchmarks.Startup.Mark($"audit ({mode}) done, {missing.Count} shapes audited {(child is null ? "here" : "in a child process")}");
         return found;
     }
 

@@ -94,6 +94,7 @@ public sealed class OnnxModel : Model
     public static OnnxModel Load(string file, InputNormalization normalization = InputNormalization.Model,
         Preprocessing? preprocessing = null, string? name = null, ExecutionMode? execution = null)
     {
+        Benchmarks.Startup.Mark($"import of {Path.GetFileName(file)} begins");
         var proto = ReadProto(file);
         var graph = proto.Graph ?? throw new ModelLoadException($"{file}: the model has no graph");
         if (graph.Node.Count == 0) throw new ModelLoadException($"{file}: the graph has no nodes");
@@ -108,7 +109,9 @@ public sealed class OnnxModel : Model
         {
             if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
             model.AddStructuralAliases();
+            Benchmarks.Startup.Mark("import: graph ready");
             model.UseExecution(execution ?? ExecutionMode.Fast);
+            Benchmarks.Startup.Mark("import: execution prepared");
         }
         catch (ModelRunException e)
         {
@@ -393,7 +396,13 @@ public sealed class OnnxModel : Model
         _plans.Clear();
     }
 
-    Dictionary<string, long[]> RunPreprocessedShapes()
+    // Every value's shape at the declared input size, computed once: neither the CNTK padding rule (whose pads equal
+    // the exported ones at that size) nor an execution mode changes them.
+    Dictionary<string, long[]>? _declaredShapes;
+
+    Dictionary<string, long[]> RunPreprocessedShapes() => _declaredShapes ??= ComputeDeclaredShapes();
+
+    Dictionary<string, long[]> ComputeDeclaredShapes()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
