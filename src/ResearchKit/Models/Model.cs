@@ -210,6 +210,33 @@ public abstract class Model : IDisposable
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }
 
+    /// <summary>
+    /// Runs the network as <see cref="Run(Tensor, IEnumerable{string})"/> does, for a caller that reads only some
+    /// channels of some taps (<paramref name="channelsRead"/>, keyed like <paramref name="taps"/>): an objective on
+    /// one channel of layer3 passes <c>{ ["layer3"] = [7] }</c>. Where the network's structure allows, it computes only
+    /// what those channels depend on: the operators between the tap and the convolution before it work on those
+    /// channels alone, and that convolution computes only those outputs (forward and backward). The channels read
+    /// have the values and gradients of the full computation; the others come back as zeros.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, IEnumerable<string> taps, IReadOnlyDictionary<string, IReadOnlyList<int>> channelsRead)
+    {
+        ArgumentNullException.ThrowIfNull(channelsRead);
+        var requested = taps.Distinct().ToList();
+        var raw = requested.ToDictionary(t => t, ResolveTap);
+        var channels = new Dictionary<string, long[]>();
+        foreach (var (tap, read) in channelsRead)
+        {
+            if (!raw.TryGetValue(tap, out var name))
+                throw new ArgumentException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
+            foreach (var c in read) CheckChannel(tap, c);
+            // Two names for one tap: the union of what each reads.
+            channels[name] = [.. (channels.GetValueOrDefault(name) ?? []).Concat(read.Select(c => (long)c)).Distinct().Order()];
+        }
+        using var kernels = Kernels();
+        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet(), channels);
+        return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
     /// <summary>Runs the network as far as one tap and returns it.</summary>
     public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
 
@@ -232,6 +259,13 @@ public abstract class Model : IDisposable
 
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>
     protected abstract IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps);
+
+    /// <summary>
+    /// Runs the network on already-normalized input for a caller that reads only <paramref name="channels"/> of some
+    /// taps (raw names); the channels not read may come back as zeros. The default computes everything.
+    /// </summary>
+    protected virtual IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels) =>
+        RunPreprocessed(input, taps);
 
     /// <inheritdoc/>
     public void Dispose()
