@@ -18,13 +18,16 @@ static class BenchCommand
                           "activation-max (steps/s from step 20 to 220), lucid (the same on Lucid's default path) or dream (a 512x512 dream, seconds)",
         };
         only.AcceptOnlyFromAmong("activation-max", "lucid", "dream", "startup");
+        var unpruned = new Option<bool>("--unpruned") { Description = "Compute every channel of layer3 although the objective reads only channel 7" };
         var command = new Command("bench", "Measure render speed, DeepDream time, memory growth and peak memory (not a test; compare with bench/run.sh)")
-            { rssSteps, noTiled, json, only };
+            { rssSteps, noTiled, json, only, unpruned };
         command.SetAction(parse =>
         {
             var start = Startup.Now();
             using var model = CommonOptions.LoadModel(parse);
             var loaded = Startup.Now();
+            bool prune = !parse.GetValue(unpruned) && parse.GetValue(only) is "activation-max" or "lucid";
+            using var pruned = prune ? BenchmarkSuite.ReadingTheObjectiveChannel(model) : null;
             var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
             object figure = parse.GetValue(only) switch
             {
@@ -37,6 +40,7 @@ static class BenchCommand
             var fields = JsonSerializer.SerializeToNode(figure, options)!.AsObject();
             fields["who"] = "kit";
             fields["kernels"] = model.Execution.Name;
+            fields["pruned"] = prune;
             fields["loadAverage"] = Measure.LoadAverage();
             Console.WriteLine(fields.ToJsonString(new JsonSerializerOptions { WriteIndented = !parse.GetValue(json) && parse.GetValue(only) is null }));
             return 0;

@@ -206,8 +206,40 @@ public abstract class Model : IDisposable
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
         using var kernels = Kernels();
-        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet());
+        var input = Normalize(images.to(Device));
+        var rawTaps = raw.Values.ToHashSet();
+        var outputs = _channelsRead is { } read && read.Keys.Any(rawTaps.Contains)
+            ? RunPreprocessed(input, rawTaps, read.Where(r => rawTaps.Contains(r.Key)).ToDictionary())
+            : RunPreprocessed(input, rawTaps);
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
+    Dictionary<string, long[]>? _channelsRead;
+
+    /// <summary>
+    /// Until the returned scope is disposed, every <see cref="Run(Tensor, IEnumerable{string})"/> that returns
+    /// <paramref name="tap"/> computes only <paramref name="channels"/> of it, as the overload with channels read does
+    /// (the others read as zeros): for a loop that cannot pass the channels itself, around an objective that reads only
+    /// those. Scopes nest; the inner one holds until disposed.
+    /// </summary>
+    public IDisposable ReadingOnly(string tap, params int[] channels)
+    {
+        foreach (var c in channels) CheckChannel(tap, c);
+        var previous = _channelsRead;
+        _channelsRead = new Dictionary<string, long[]>(previous ?? []) { [ResolveTap(tap)] = [.. channels.Select(c => (long)c).Distinct().Order()] };
+        return new Restore(() => _channelsRead = previous);
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            restore();
+        }
     }
 
     /// <summary>
