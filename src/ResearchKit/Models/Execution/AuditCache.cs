@@ -17,7 +17,7 @@ namespace ResearchKit.Models.Execution;
 public sealed class AuditCache
 {
     // Bump when the audit's data, tolerances or variants change: old findings then stop applying.
-    const int Format = 2;
+    const int Format = 3;
 
     /// <summary>A cache in <paramref name="file"/>.</summary>
     public AuditCache(string file) => File = file;

@@ -67,6 +67,8 @@ public static class ConvolutionAudit
         // oneDNN's 1×1 kernels are not even tried: on this VM they gave wrong results for some channel counts and
         // killed the process with SIGFPE for others (1024 outputs), which no check can survive.
         if (mode.OneDnn && IsPointwise(shape)) return Check(shape, mode, ConvolutionVariant.MatrixProduct);
+        if (mode.OneDnn && ConvolutionVariant.SuitsPhaseGradient(shape)
+            && Check(shape, mode, ConvolutionVariant.PhaseGradients) is { Passed: true } phases) return phases;
         var plain = Check(shape, mode);
         if (plain.Passed || !mode.OneDnn) return plain;
         foreach (var variant in Variants(shape, mode))
