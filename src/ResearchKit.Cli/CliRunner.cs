@@ -3,6 +3,7 @@ using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Models;
 using ResearchKit.Native;
+using ResearchKit.Rendering;
 
 namespace ResearchKit.Cli;
 
@@ -43,6 +44,18 @@ static class CliRunner
             else Console.Error.WriteLine("(set RESEARCHKIT_DEBUG=1 for the stack trace)");
             return 2;
         }
+    }
+
+    /// <summary>
+    /// The exit code of a finished render or dream, saying why it stopped on stderr: 0 completed, 130 cancelled (the
+    /// finished image was kept), 3 when the objective or gradient became NaN or infinite.
+    /// </summary>
+    public static int ExitCode(RenderStop stop, int stepsDone)
+    {
+        if (stop == RenderStop.NonFinite)
+            Console.Error.WriteLine($"stopped: the objective or its gradient became NaN or infinite at step {stepsDone + 1}; " +
+                $"kept the last finite image (after {stepsDone} steps)");
+        return stop switch { RenderStop.NonFinite => 3, RenderStop.Cancelled => 130, _ => 0 };
     }
 
     // libtorch appends its C++ stack trace to exception messages ("Exception raised from ..."); what precedes it says

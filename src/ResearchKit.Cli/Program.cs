@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ResearchKit.Cli;
 using ResearchKit.Cli.Commands;
+using ResearchKit.Cli.Options;
 using ResearchKit.Models.Execution;
 
 // Convolution audits run in a child (this program again), so that a oneDNN kernel that crashes takes only the child down.
@@ -17,7 +18,6 @@ ConvolutionAudit.ChildProcess = () =>
 
 var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
 {
-    CommonOptions.Model, CommonOptions.Normalize, CommonOptions.Labels, CommonOptions.Kernels, CommonOptions.Force,
     LayersCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
@@ -32,4 +32,5 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     AtlasCommand.Create(),
     BenchCommand.Create(),
 };
+foreach (var option in ModelOptions.Global) root.Options.Add(option);
 return CliRunner.Run(root, args);

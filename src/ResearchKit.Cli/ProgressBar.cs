@@ -1,13 +1,16 @@
 using System.Diagnostics;
+using ResearchKit.Rendering;
 
 namespace ResearchKit.Cli;
 
 /// <summary>
 /// A progress bar on stderr: redrawn in place on a terminal, one line per tenth of the work when output is redirected
-/// (CI logs stay short).
+/// (CI logs stay short). As an <see cref="IProgress{T}"/> of render steps it shows the stage and the objective.
 /// </summary>
-sealed class ProgressBar(string label, int total)
+sealed class ProgressBar(string label, int total) : IProgress<RenderProgress>
 {
+    public void Report(RenderProgress p) => Report(p.Step, $"{(p.Stage is { } stage ? stage + " " : "")}objective {p.Objective:0.###}");
+
     readonly Stopwatch _clock = Stopwatch.StartNew();
     readonly bool _interactive = !Console.IsErrorRedirected;
     int _lastDecile = -1;

@@ -1,4 +1,6 @@
+using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using ResearchKit.Imaging;
 
@@ -17,14 +19,14 @@ static class ActivationsCommand
             { image, layer, top, json };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             var tap = parse.GetValue(layer)!;
             model.ResolveTap(tap);
             using var photo = ImageIO.Load(parse.GetValue(image)!, model.InputWidth, model.InputHeight);
             var means = model.ChannelMeans(photo, tap);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { layer = tap, image = parse.GetValue(image), channels = means }, Json.Indented));
+                Console.WriteLine(JsonSerializer.Serialize(new { layer = tap, image = parse.GetValue(image), channels = means }, KitJson.Options));
                 return 0;
             }
             Console.WriteLine($"{tap}: {means.Length} channels, mean {means.Average():0.###}, max {means.Max():0.###}");

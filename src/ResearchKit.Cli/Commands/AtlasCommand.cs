@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ResearchKit.Atlas;
+using ResearchKit.Cli.Options;
 using ResearchKit.Charts;
 using ResearchKit.Priors;
 
@@ -14,32 +15,32 @@ static class AtlasCommand
     public static Command Create()
     {
         var channels = new Option<string?>("--channels") { Description = "Channels, e.g. 0-255 or 0,5,9-12 (default: every channel of the layer)" };
-        var prior = new Option<string>("--prior") { Description = $"Prior preset: {string.Join(", ", PriorPresets.All.Select(p => p.Name.ToLowerInvariant()))}", DefaultValueFactory = _ => "lucid" };
-        var size = new Option<int>("--size") { Description = "Image size in pixels (square)", DefaultValueFactory = _ => 224 };
         var batch = new Option<int>("--batch") { Description = "Channels rendered at once", DefaultValueFactory = _ => 1 };
         var images = new Option<string?>("--images") { Description = "Folder of photos for dataset examples and the activation they reach" };
         var shard = new Option<string>("--shard") { Description = "Render part i of n (0-based), e.g. 3/8; auto/8 reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX", DefaultValueFactory = _ => "0/1" };
         var output = new Option<string?>("--out") { Description = "Atlas folder (a finished channel there is kept: runs resume)" };
         var command = new Command("atlas", "A layer atlas: one visualization per channel, sharded and resumable, on a browsable page")
-            { VisualizeCommand.Layer, channels, prior, VisualizeCommand.Steps, size, batch, VisualizeCommand.Seed, images, shard, CommonOptions.Device, output, Merge() };
+            { ObjectiveOptions.Layer, channels, batch, images, shard, ModelOptions.Device, output, Merge() };
+        foreach (var option in RenderOptions.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var layer = parse.GetValue(VisualizeCommand.Layer) ?? throw new ArgumentException("give --layer, e.g. --layer layer3");
+            var layer = ObjectiveOptions.RequireLayer(parse);
             var folder = parse.GetValue(output) ?? throw new ArgumentException("give --out, the atlas folder");
             var part = Shard.Parse(parse.GetValue(shard)!);
-            using var model = CommonOptions.LoadModelOnDevice(parse);
+            using var model = ModelOptions.LoadOnDevice(parse);
             var list = parse.GetValue(channels) is { } text
                 ? AtlasSettings.ParseChannels(text)
                 : [.. Enumerable.Range(0, model.Tap(layer).Channels)];
-            var settings = new AtlasSettings(layer, list, parse.GetValue(prior)!, parse.GetValue(VisualizeCommand.Steps), parse.GetValue(size),
-                parse.GetValue(VisualizeCommand.Seed), parse.GetValue(batch), parse.GetValue(images));
+            var (height, width) = RenderOptions.ImageSize(parse, model);
+            var settings = new AtlasSettings(layer, list, parse.GetValue(RenderOptions.Prior)!, parse.GetValue(RenderOptions.Steps), height, width,
+                parse.GetValue(RenderOptions.Seed), parse.GetValue(batch), parse.GetValue(images));
             ProgressBar? bar = null;
-            var progress = new SyncProgress(p =>
+            var progress = new SynchronousProgress<AtlasProgress>(p =>
             {
                 bar ??= new ProgressBar($"atlas {layer} shard {part}", p.Total);
                 bar.Report(p.Done, $"channel {p.Channel} {(p.Skipped ? "kept" : $"{p.FinalActivation:0.##}")}");
             });
-            var manifest = LayerAtlas.Render(model, settings, part, folder, progress, CliRunner.Cancellation.Token, PlotlyJs.LoaderHtml());
+            var manifest = LayerAtlas.Render(model, settings, part, folder, progress, CliRunner.Cancellation.Token, new PlotlyCharts());
             Summarize(manifest, folder);
             return 0;
         });
@@ -54,7 +55,7 @@ static class AtlasCommand
         command.SetAction(parse =>
         {
             string folder = parse.GetValue(output)!;
-            var manifest = LayerAtlas.Merge(parse.GetValue(folders)!, folder, PlotlyJs.LoaderHtml());
+            var manifest = LayerAtlas.Merge(parse.GetValue(folders)!, folder, new PlotlyCharts());
             Summarize(manifest, folder);
             if (manifest.Missing.Count == 0) return 0;
             Console.Error.WriteLine($"warning: channels {AtlasSettings.FormatChannels(manifest.Missing)} are in no shard; run the missing shards and merge again");
@@ -72,10 +73,5 @@ static class AtlasCommand
                 ? $"{c.Channel,7}  {c.FinalActivation,10:0.###}  {max,9:0.###}  {(max != 0 ? $"{c.FinalActivation / max:0.##}x" : "-"),5}"
                 : $"{c.Channel,7}  {c.FinalActivation,10:0.###}");
         Console.WriteLine($"{manifest.Channels.Count} channels of {manifest.Settings.Layer} (shards {string.Join(", ", manifest.Shards)}); open {Path.Combine(folder, "index.html")}");
-    }
-
-    sealed class SyncProgress(Action<AtlasProgress> report) : IProgress<AtlasProgress>
-    {
-        public void Report(AtlasProgress value) => report(value);
     }
 }

@@ -1,4 +1,6 @@
+using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 using ResearchKit.Benchmarks;
 
@@ -24,11 +26,10 @@ static class BenchCommand
         command.SetAction(parse =>
         {
             var start = Startup.Now();
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             var loaded = Startup.Now();
             bool prune = !parse.GetValue(unpruned) && parse.GetValue(only) is "activation-max" or "lucid";
             using var pruned = prune ? BenchmarkSuite.ReadingTheObjectiveChannel(model) : null;
-            var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
             object figure = parse.GetValue(only) switch
             {
                 "activation-max" => new { activationMaxStepsPerSecond = BenchmarkSuite.WarmStepsPerSecond(BenchmarkSuite.ActivationMaxPlan(model)) },
@@ -37,7 +38,7 @@ static class BenchCommand
                 "startup" => BenchmarkSuite.Startup(model, start, loaded),
                 _ => BenchmarkSuite.Run(model, parse.GetValue(rssSteps), !parse.GetValue(noTiled), m => Console.Error.WriteLine($"bench: {m}")),
             };
-            var fields = JsonSerializer.SerializeToNode(figure, options)!.AsObject();
+            var fields = JsonSerializer.SerializeToNode(figure, KitJson.Options)!.AsObject();
             fields["who"] = "kit";
             fields["kernels"] = model.Execution.Name;
             fields["pruned"] = prune;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using ResearchKit.Diagnostics;
 
 namespace ResearchKit.Cli.Commands;
@@ -19,7 +20,7 @@ static class DiagnoseCommand
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: the lab's)" };
         var minMargin = new Option<double?>("--min-score-margin") { Description = "Verdict threshold: how far the dumbbell visualization's planted-feature score must beat every other class's (default: the lab's)" };
         var minDrop = new Option<double?>("--min-accuracy-drop") { Description = "Verdict threshold: how much dumbbell accuracy must fall without the arm (default: the lab's); a sweep judges kept seeds again without retraining" };
-        var output = new Option<string>("--out") { Description = "Report folder: visualizations, examples, summary.json, summary.md (a sweep: seed-N.json, sweep.json, sweep.md)", Required = true };
+        var output = OutputOptions.Out("Report folder: visualizations, examples, summary.json, summary.md (a sweep: seed-N.json, sweep.json, sweep.md)");
         var command = new Command("diagnose", "The dumbbell lab: train a classifier on synthetic data with a planted context feature, " +
             "visualize its classes, test counterfactuals and say whether it relies on the feature") { seed, seeds, planted, control, epochs, minMargin, minDrop, output };
         command.SetAction(parse =>
@@ -30,18 +31,17 @@ static class DiagnoseCommand
             if (parse.GetValue(minMargin) is { } margin) settings = settings with { MinimumScoreMargin = margin };
             if (parse.GetValue(minDrop) is { } drop) settings = settings with { MinimumAccuracyDrop = drop };
             if (parse.GetValue(seeds) is not { } list)
-                return RunOne(settings with { Seed = parse.GetValue(seed) ?? 0 }, parse.GetValue(control), folder, parse.GetValue(CommonOptions.Force));
+                return RunOne(settings with { Seed = parse.GetValue(seed) ?? 0 }, parse.GetValue(control), folder, OutputOptions.Overwrite(parse));
             if (parse.GetValue(seed) is not null) throw new ArgumentException("give --seed (one run) or --seeds (a sweep), not both");
             if (parse.GetValue(control)) throw new ArgumentException("--seeds runs every seed's control model already; drop --control");
-            return Sweep(settings, SeedList.Parse(list), folder, parse.GetValue(CommonOptions.Force));
+            return Sweep(settings, SeedList.Parse(list), folder, OutputOptions.Overwrite(parse));
         });
         return command;
     }
 
     static int RunOne(DumbbellLabSettings settings, bool control, string folder, bool force)
     {
-        var summary = Path.Combine(folder, "summary.json");
-        if (!force && File.Exists(summary)) throw new IO.OutputExistsException(summary);
+        IO.Outputs.EnsureWritable(force, Path.Combine(folder, "summary.json"));
         if (control) settings = settings.AsControl();
         using var report = DumbbellLab.Run(settings, progress: LabProgress(), cancellationToken: CliRunner.Cancellation.Token);
         report.WriteTo(folder);
@@ -90,10 +90,4 @@ static class DiagnoseCommand
             bar!.Report((int)Math.Round(p.Fraction * 100));
         });
     }
-}
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

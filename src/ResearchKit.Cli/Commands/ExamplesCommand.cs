@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ResearchKit.Attribution;
+using ResearchKit.Cli.Options;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 
@@ -14,14 +15,14 @@ static class ExamplesCommand
         var top = new Option<int>("--top") { Description = "How many examples", DefaultValueFactory = _ => 8 };
         var output = new Option<string?>("--out") { Description = "Contact sheet of the examples (PNG)" };
         var command = new Command("examples", "Dataset examples: the images (and patches) of a folder that drive a channel hardest")
-            { images, VisualizeCommand.Layer, VisualizeCommand.Channel, top, output };
+            { images, ObjectiveOptions.Layer, ObjectiveOptions.Channel, top, output };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
-            var layer = parse.GetValue(VisualizeCommand.Layer) ?? throw new ArgumentException("give --layer");
-            var channel = parse.GetValue(VisualizeCommand.Channel) ?? throw new ArgumentException("give --channel");
             var path = parse.GetValue(output);
-            if (path is not null && !parse.GetValue(CommonOptions.Force) && File.Exists(path)) throw new OutputExistsException(path);
+            OutputOptions.EnsureWritable(parse, path);
+            using var model = ModelOptions.Load(parse);
+            var layer = ObjectiveOptions.RequireLayer(parse);
+            var channel = ObjectiveOptions.RequireChannel(parse);
             var examples = DatasetExamples.Find(model, parse.GetValue(images)!, layer, channel, parse.GetValue(top), cancellation: CliRunner.Cancellation.Token);
             try
             {

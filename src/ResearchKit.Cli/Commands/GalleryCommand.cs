@@ -1,5 +1,6 @@
 using System.CommandLine;
-using ResearchKit.Cli.Gallery;
+using ResearchKit.Cli.Options;
+using ResearchKit.Reports;
 
 namespace ResearchKit.Cli.Commands;
 
@@ -17,11 +18,22 @@ static class GalleryCommand
             { output, quick, photo, seed };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             var settings = parse.GetValue(quick) ? GallerySettings.Quick(parse.GetValue(seed)) : GallerySettings.Full(parse.GetValue(seed));
             if (parse.GetValue(photo) is { } p) settings = settings with { Photo = p };
-            var folder = parse.GetValue(output)!;
-            var index = new GalleryBuilder(model, settings, folder, parse.GetValue(CommonOptions.Force), CliRunner.Cancellation.Token).Build();
+            ProgressBar? bar = null;
+            string? task = null;
+            var progress = new SynchronousProgress<GalleryProgress>(p =>
+            {
+                if (p.Task == "up to date")
+                {
+                    Console.Error.WriteLine($"gallery: {p.Section} is up to date");
+                    return;
+                }
+                if (p.Task != task) (task, bar) = (p.Task, new ProgressBar($"{p.Section}: {p.Task}", p.Total));
+                bar!.Report(p.Done);
+            });
+            var index = Gallery.Build(model, settings, parse.GetValue(output)!, new PlotlyCharts(), OutputOptions.Overwrite(parse), progress, CliRunner.Cancellation.Token);
             Console.WriteLine($"wrote {index}");
             return 0;
         });

@@ -1,4 +1,6 @@
+using ResearchKit.IO;
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using System.Text.Json;
 
 namespace ResearchKit.Cli.Commands;
@@ -14,7 +16,7 @@ static class LayersCommand
         var command = new Command("layers", "List the model's taps (layers) with their shapes and channel counts") { size, all, json };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
+            using var model = ModelOptions.Load(parse);
             int? s = parse.GetValue(size);
             var taps = model.Taps(s, s).Where(t => parse.GetValue(all) || t.Aliases.Count > 0).ToList();
             if (parse.GetValue(json))
@@ -25,7 +27,7 @@ static class LayersCommand
                     input = new[] { model.InputHeight, model.InputWidth },
                     normalization = model.NormalizationDescription,
                     taps = taps.Select(t => new { name = t.Name, aliases = t.Aliases, op = t.Op, shape = t.Shape, channels = t.Channels }),
-                }, Json.Indented));
+                }, KitJson.Options));
                 return 0;
             }
             Console.WriteLine($"{model.Name}: input {model.InputHeight}x{model.InputWidth}, {model.NormalizationDescription}");

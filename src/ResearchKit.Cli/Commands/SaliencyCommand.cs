@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Cli.Options;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Objectives;
@@ -13,17 +14,17 @@ static class SaliencyCommand
     {
         var image = new Argument<string>("image") { Description = "Image file" };
         var camLayer = new Option<string?>("--cam-layer") { Description = "Layer for Grad-CAM (default: the last layerN block)" };
-        var output = new Option<string>("--out") { Description = "Output sheet (PNG): photo, saliency, Grad-CAM", Required = true };
+        var output = OutputOptions.Out("Output sheet (PNG): photo, saliency, Grad-CAM");
         var command = new Command("saliency", "Saliency (input gradient) and Grad-CAM heat maps of a class, channel or objective over a photo")
-            { image, VisualizeCommand.ClassOption, VisualizeCommand.Layer, VisualizeCommand.Channel, VisualizeCommand.ObjectiveText, camLayer, output };
+            { image, ObjectiveOptions.Class, ObjectiveOptions.Layer, ObjectiveOptions.Channel, ObjectiveOptions.Shorthand, camLayer, output };
         command.SetAction(parse =>
         {
-            using var model = CommonOptions.LoadModel(parse);
-            var objective = VisualizeCommand.ParseObjective(parse, model);
             var path = parse.GetValue(output)!;
-            if (!parse.GetValue(CommonOptions.Force) && File.Exists(path)) throw new OutputExistsException(path);
+            OutputOptions.EnsureWritable(parse, path);
+            using var model = ModelOptions.Load(parse);
+            var objective = ObjectiveOptions.Parse(parse, model);
             var layer = parse.GetValue(camLayer)
-                ?? Enumerable.Range(1, 9).Select(i => $"layer{i}").LastOrDefault(model.Aliases.ContainsKey)
+                ?? model.NumberedLayers().LastOrDefault()
                 ?? throw new ArgumentException("give --cam-layer: this model has no layerN blocks");
             using var scope = NewDisposeScope();
             var photo = ImageIO.Load(parse.GetValue(image)!, model.InputWidth, model.InputHeight);

@@ -6,7 +6,7 @@ namespace ResearchKit.Atlas;
 
 /// <summary>One dataset example of a channel: a patch of a photo that drives it hard.</summary>
 /// <param name="Source">The photo.</param>
-/// <param name="Activation">The channel's mean activation over the photo (the statistic the renders maximize).</param>
+/// <param name="Activation">The channel's mean activation over the photo (the statistic the renders maximize); the patch is cut around its strongest position.</param>
 /// <param name="Image">The patch's file name in the atlas folder.</param>
 public sealed record AtlasExample(string Source, double Activation, string Image);
 
@@ -17,8 +17,9 @@ public sealed record AtlasExample(string Source, double Activation, string Image
 /// <param name="FinalActivation">Mean activation of the channel on the final image.</param>
 /// <param name="DatasetMax">The largest mean activation over the photos, when there were photos.</param>
 /// <param name="Examples">Patches of the photos that drive the channel hardest, strongest first.</param>
+/// <param name="Stop">How its render ended (the page marks channels whose render did not complete).</param>
 public sealed record AtlasChannel(int Channel, string Image, string Sidecar, double FinalActivation, double? DatasetMax,
-    IReadOnlyList<AtlasExample> Examples)
+    IReadOnlyList<AtlasExample> Examples, RenderStop Stop = RenderStop.Completed)
 {
     /// <summary>All files of this channel in the atlas folder.</summary>
     public IEnumerable<string> Files => [Image, Sidecar, .. Examples.Select(e => e.Image)];
@@ -45,7 +46,7 @@ public sealed record AtlasManifest(string Model, AtlasSettings Settings, IReadOn
         if (!File.Exists(path)) throw new InvalidDataException($"{folder}: no {FileName}; is it an atlas folder whose run finished?");
         try
         {
-            return JsonSerializer.Deserialize<AtlasManifest>(File.ReadAllText(path), RenderResult.JsonOptions)
+            return JsonSerializer.Deserialize<AtlasManifest>(File.ReadAllText(path), KitJson.Options)
                 ?? throw new InvalidDataException($"{path}: empty manifest");
         }
         catch (JsonException e)
@@ -56,7 +57,7 @@ public sealed record AtlasManifest(string Model, AtlasSettings Settings, IReadOn
 
     /// <summary>Writes <c>manifest.json</c> into <paramref name="folder"/> atomically.</summary>
     public void Write(string folder) =>
-        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, RenderResult.JsonOptions));
+        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, KitJson.Options));
 }
 
 /// <summary>The JSON sidecar of one channel's image.</summary>
@@ -83,7 +84,7 @@ public sealed record AtlasChannelSidecar(string Model, AtlasSettings Settings, i
             var root = document.RootElement;
             return root.ValueKind == JsonValueKind.Object
                 ? JsonSerializer.Deserialize<AtlasChannelSidecar>(JsonSerializer.Serialize(
-                    root.EnumerateObject().Where(p => p.Name != "render").ToDictionary(p => p.Name, p => p.Value)), RenderResult.JsonOptions)
+                    root.EnumerateObject().Where(p => p.Name != "render").ToDictionary(p => p.Name, p => p.Value)), KitJson.Options)
                 : null;
         }
         catch (JsonException)

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using ResearchKit.IO;
 using ResearchKit.Priors;
+using ResearchKit.Rendering;
 
 namespace ResearchKit.Atlas;
 
@@ -11,12 +14,13 @@ namespace ResearchKit.Atlas;
 /// <param name="Channels">The channels, ascending and distinct (see <see cref="ParseChannels"/>).</param>
 /// <param name="Preset">Prior preset name (see <see cref="PriorPresets.All"/>).</param>
 /// <param name="Steps">Optimizer steps; null for the preset's default.</param>
-/// <param name="Size">Image side in pixels.</param>
+/// <param name="Height">Image height in pixels.</param>
+/// <param name="Width">Image width in pixels.</param>
 /// <param name="Seed">Base seed; a batch's seed is this plus its first channel, so shards do not change the images.</param>
 /// <param name="Batch">Channels rendered at once: channels c with the same c / Batch share one render.</param>
 /// <param name="Images">Folder of photos for dataset examples; null for none.</param>
 public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, string Preset = "lucid", int? Steps = null,
-    int Size = 224, int Seed = 0, int Batch = 1, string? Images = null)
+    int Height = 224, int Width = 224, int Seed = 0, int Batch = 1, string? Images = null)
 {
     /// <summary>The channel groups rendered together, keyed by <c>channel / Batch</c>, in channel order.</summary>
     public IEnumerable<IReadOnlyList<int>> Groups() =>
@@ -24,24 +28,13 @@ public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, st
 
     /// <summary>
     /// The settings (other than <see cref="Images"/>, which does not change the renders) where this and
-    /// <paramref name="other"/> differ, as <c>name: this vs other</c>; empty when they render the same images.
+    /// <paramref name="other"/> differ, as <c>name: this → other</c> (see <see cref="JsonDifference"/>); null when they
+    /// render the same images.
     /// </summary>
-    public IReadOnlyList<string> Differences(AtlasSettings other)
-    {
-        var differences = new List<string>();
-        void Compare<T>(string name, T a, T b)
-        {
-            if (!EqualityComparer<T>.Default.Equals(a, b)) differences.Add($"{name}: {a?.ToString() ?? "default"} vs {b?.ToString() ?? "default"}");
-        }
-        Compare("layer", Layer, other.Layer);
-        if (!Channels.SequenceEqual(other.Channels)) differences.Add($"channels: {FormatChannels(Channels)} vs {FormatChannels(other.Channels)}");
-        Compare("preset", Preset.ToLowerInvariant(), other.Preset.ToLowerInvariant());
-        Compare("steps", Steps, other.Steps);
-        Compare("size", Size, other.Size);
-        Compare("seed", Seed, other.Seed);
-        Compare("batch", Batch, other.Batch);
-        return differences;
-    }
+    public string? Difference(AtlasSettings other) => JsonDifference.Describe(RenderKey(this), RenderKey(other));
+
+    static JsonNode? RenderKey(AtlasSettings settings) =>
+        KitJson.ToNode(settings with { Images = null, Preset = settings.Preset.ToLowerInvariant() });
 
     /// <summary>Checks the values and returns the settings with the channels sorted and distinct.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it and the valid range.</exception>
@@ -49,9 +42,10 @@ public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, st
     {
         if (Channels.Count == 0) throw new ArgumentException("an atlas needs at least one channel");
         if (Channels.Any(c => c < 0)) throw new ArgumentException($"channels must be non-negative; got {FormatChannels(Channels)}");
-        if (Batch is < 1 or > 256) throw new ArgumentException($"batch must be in 1..256; got {Batch}");
+        if (Batch is < 1 or > RenderPlan.MaxBatch) throw new ArgumentException($"batch must be in 1..{RenderPlan.MaxBatch}; got {Batch}");
         if (Steps is < 1) throw new ArgumentException($"steps must be positive; got {Steps}");
-        if (Size is < 8 or > 2048) throw new ArgumentException($"size must be in 8..2048; got {Size}");
+        if (Math.Min(Height, Width) < RenderPlan.MinSide || Math.Max(Height, Width) > RenderPlan.MaxSide)
+            throw new ArgumentException($"image size {Width}x{Height} (width x height) must be within {RenderPlan.MinSide}..{RenderPlan.MaxSide} per side");
         PriorPresets.Get(Preset);
         return this with { Channels = [.. Channels.Distinct().Order()] };
     }

@@ -1,9 +1,11 @@
 using System.Text.Json;
+using ResearchKit.Attribution;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
 using ResearchKit.Rendering;
+using ResearchKit.Reports;
 using SixLabors.ImageSharp;
 using static TorchSharp.torch;
 
@@ -24,8 +26,6 @@ public static class LayerAtlas
     /// <summary>Dataset examples kept per channel.</summary>
     public const int ExamplesPerChannel = 4;
 
-    static readonly string[] PhotoExtensions = [".jpg", ".jpeg", ".png", ".webp"];
-
     /// <summary><c>channel-0007.png</c>.</summary>
     public static string ImageName(int channel) => $"channel-{channel:D4}.png";
 
@@ -38,11 +38,10 @@ public static class LayerAtlas
     /// A batch's seed is the base seed plus its first channel, so sharded and unsharded runs write the same bytes.
     /// Renders compute where the model is (<see cref="Model.To"/>); each channel's sidecar records the device.
     /// </summary>
-    /// <param name="plotlyScript">A <c>script</c> element defining <c>window.Plotly</c> for the page's curves
-    /// (e.g. ResearchKit.Charts' <c>PlotlyJs.LoaderHtml()</c>); without it the page lists the final values only.</param>
+    /// <param name="charts">Draws the page's curves; without it the page lists the final values only.</param>
     /// <exception cref="OperationCanceledException">Cancelled; finished channels stay on disk.</exception>
     public static AtlasManifest Render(Model model, AtlasSettings settings, Shard shard, string folder,
-        IProgress<AtlasProgress>? progress = null, CancellationToken cancellation = default, string? plotlyScript = null)
+        IProgress<AtlasProgress>? progress = null, CancellationToken cancellation = default, IReportCharts? charts = null)
     {
         settings = settings.Validated();
         model.CheckChannel(settings.Layer, settings.Channels[^1]);
@@ -72,7 +71,7 @@ public static class LayerAtlas
         var owned = groups.SelectMany(g => g).Order().ToList();
         var examples = settings.Images is { } images ? FindExamples(model, settings, owned, images, folder, cancellation) : [];
         var manifest = new AtlasManifest(model.Name, settings, [shard.ToString()], [.. owned.Select(c => Entry(c, sidecars[c], examples))]);
-        Publish(manifest, folder, plotlyScript);
+        Publish(manifest, folder, charts);
         return manifest;
     }
 
@@ -82,17 +81,16 @@ public static class LayerAtlas
     /// </summary>
     /// <exception cref="InvalidDataException">A folder is not an atlas, or the folders were rendered with different
     /// settings or models; the message names the folders and what differs.</exception>
-    public static AtlasManifest Merge(IEnumerable<string> folders, string output, string? plotlyScript = null)
+    public static AtlasManifest Merge(IEnumerable<string> folders, string output, IReportCharts? charts = null)
     {
         var parts = folders.Select(f => (Folder: f, Manifest: AtlasManifest.Read(f))).ToList();
         if (parts.Count == 0) throw new ArgumentException("merge needs at least one atlas folder");
         var (firstFolder, first) = parts[0];
         foreach (var (folder, manifest) in parts.Skip(1))
         {
-            var differences = first.Settings.Differences(manifest.Settings);
-            if (manifest.Model != first.Model) differences = [$"model: {first.Model} vs {manifest.Model}", .. differences];
-            if (differences.Count > 0)
-                throw new InvalidDataException($"cannot merge {firstFolder} and {folder}: they were rendered with different settings ({string.Join("; ", differences)})");
+            var difference = manifest.Model != first.Model ? $"model: {first.Model} → {manifest.Model}" : first.Settings.Difference(manifest.Settings);
+            if (difference is not null)
+                throw new InvalidDataException($"cannot merge {firstFolder} and {folder}: they were rendered with different settings ({difference})");
         }
         Directory.CreateDirectory(output);
         var channels = new SortedDictionary<int, AtlasChannel>();
@@ -108,32 +106,32 @@ public static class LayerAtlas
             }
         var shards = parts.SelectMany(p => p.Manifest.Shards).Distinct().Order().ToList();
         var merged = new AtlasManifest(first.Model, first.Settings, shards, [.. channels.Values]);
-        Publish(merged, output, plotlyScript);
+        Publish(merged, output, charts);
         return merged;
     }
 
-    static void Publish(AtlasManifest manifest, string folder, string? plotlyScript)
+    static void Publish(AtlasManifest manifest, string folder, IReportCharts? charts)
     {
         manifest.Write(folder);
         var curves = manifest.Channels.ToDictionary(c => c.Channel,
             c => AtlasChannelSidecar.TryRead(Path.Combine(folder, c.Sidecar))?.ObjectiveCurve ?? []);
-        AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), AtlasPage.Build(manifest, curves, plotlyScript));
+        AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), AtlasPage.Build(manifest, curves, charts));
     }
 
     static AtlasChannel Entry(int channel, AtlasChannelSidecar sidecar, IReadOnlyDictionary<int, (double Max, List<AtlasExample> Top)> examples) =>
         examples.TryGetValue(channel, out var found)
-            ? new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, found.Max, found.Top)
-            : new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, null, []);
+            ? new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, found.Max, found.Top, sidecar.Stop)
+            : new AtlasChannel(channel, ImageName(channel), SidecarName(channel), sidecar.FinalActivation, null, [], sidecar.Stop);
 
     /// <summary>The channel's sidecar if its image and sidecar are on disk, readable and from these settings.</summary>
     static AtlasChannelSidecar? Completed(string folder, string model, AtlasSettings settings, int channel)
     {
         var sidecar = AtlasChannelSidecar.TryRead(Path.Combine(folder, SidecarName(channel)));
-        if (sidecar is null || sidecar.Channel != channel || sidecar.Model != model || sidecar.Settings.Differences(settings).Count > 0) return null;
+        if (sidecar is null || sidecar.Channel != channel || sidecar.Model != model || sidecar.Settings.Difference(settings) is not null) return null;
         try
         {
             var info = Image.Identify(Path.Combine(folder, ImageName(channel)));
-            return info is not null && info.Width == settings.Size && info.Height == settings.Size ? sidecar : null;
+            return info is not null && info.Width == settings.Width && info.Height == settings.Height ? sidecar : null;
         }
         catch (Exception e) when (e is IOException or UnknownImageFormatException or InvalidImageContentException)
         {
@@ -147,7 +145,7 @@ public static class LayerAtlas
     {
         var objective = group.Select((c, i) => Objective.Channel(settings.Layer, c, batch: i)).Aggregate((a, b) => a + b);
         int seed = settings.Seed + group[0];
-        var plan = Rendering.Render.Plan(model, objective).WithPreset(settings.Preset).Size(settings.Size).Batch(group.Count).Seed(seed);
+        var plan = Rendering.Render.Plan(model, objective).WithPreset(settings.Preset).Size(settings.Height, settings.Width).Batch(group.Count).Seed(seed);
         if (settings.Steps is { } steps) plan = plan.Steps(steps);
         using var result = plan.Run(cancellation);
         if (result.Stop == RenderStop.Cancelled) throw new OperationCanceledException(cancellation);
@@ -168,54 +166,33 @@ public static class LayerAtlas
             var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.Stop, activations[i], curve, result.Settings);
             if (!write(channel)) continue;
             AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
-            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, RenderResult.JsonOptions));
+            AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, KitJson.Options));
             results.Add((channel, sidecar));
         }
         return results;
     }
 
     /// <summary>
-    /// One pass over the photos: per channel, the largest mean activation and the photos with the highest ones, each cut
-    /// to the region around its strongest position (as <see cref="Attribution.DatasetExamples"/> does).
+    /// The channels' dataset examples (<see cref="DatasetExamples.FindAll"/>) written beside their images, and per channel
+    /// the largest mean activation over the photos, the figure its visualization is compared with.
     /// </summary>
     static Dictionary<int, (double Max, List<AtlasExample> Top)> FindExamples(Model model, AtlasSettings settings, IReadOnlyList<int> channels,
         string images, string folder, CancellationToken cancellation)
     {
-        if (!Directory.Exists(images)) throw new DirectoryNotFoundException($"{images}: image folder not found");
-        var files = Directory.EnumerateFiles(images).Where(f => PhotoExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order().ToList();
-        if (files.Count == 0) throw new FileNotFoundException($"{images}: no images (.jpg, .png, .webp) in the folder");
-        var candidates = channels.ToDictionary(c => c, _ => new List<(string File, double Activation, int Row, int Column, long H, long W)>());
-        foreach (var file in files)
+        var found = DatasetExamples.FindAll(model, images, settings.Layer, channels, ExamplesPerChannel, cancellation: cancellation);
+        var result = new Dictionary<int, (double, List<AtlasExample>)>();
+        foreach (var (channel, examples) in found)
         {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var map = model.Run(ImageIO.Load(file, model.InputWidth, model.InputHeight), settings.Layer)[0];
-            long h = map.shape[^2], w = map.shape[^1];
-            var means = map.flatten(1).mean([1]).cpu().data<float>().ToArray();
-            var best = map.flatten(1).argmax(1).cpu().data<long>().ToArray();
-            foreach (var c in channels)
-                candidates[c].Add((file, means[c], (int)(best[c] / w), (int)(best[c] % w), h, w));
-        }
-        var found = new Dictionary<int, (double, List<AtlasExample>)>();
-        foreach (var c in channels)
-        {
-            var top = candidates[c].OrderByDescending(x => x.Activation).Take(ExamplesPerChannel).ToList();
-            var examples = new List<AtlasExample>();
-            for (int k = 0; k < top.Count; k++)
+            using var _ = examples;
+            var written = new List<AtlasExample>();
+            foreach (var (example, k) in examples.Examples.Select((e, k) => (e, k)))
             {
-                var (file, activation, row, column, h, w) = top[k];
-                using var scope = NewDisposeScope();
-                var photo = ImageIO.Load(file, model.InputWidth, model.InputHeight);
-                double cellH = (double)model.InputHeight / h, cellW = (double)model.InputWidth / w;
-                int y0 = (int)Math.Max(0, (row - 0.5) * cellH), x0 = (int)Math.Max(0, (column - 0.5) * cellW);
-                int y1 = (int)Math.Min(model.InputHeight, (row + 1.5) * cellH), x1 = (int)Math.Min(model.InputWidth, (column + 1.5) * cellW);
-                string name = $"channel-{c:D4}-example-{k}.png";
-                AtomicFile.WriteAllBytes(Path.Combine(folder, name), ImageIO.EncodePng(photo[.., .., y0..y1, x0..x1]));
-                examples.Add(new AtlasExample(Path.GetFileName(file), activation, name));
+                string name = $"channel-{channel:D4}-example-{k}.png";
+                AtomicFile.WriteAllBytes(Path.Combine(folder, name), ImageIO.EncodePng(example.Patch));
+                written.Add(new AtlasExample(Path.GetFileName(example.File), example.MeanActivation, name));
             }
-            found[c] = (top[0].Activation, examples);
+            result[channel] = (examples.BestMeanActivation, written);
         }
-        return found;
+        return result;
     }
 }

@@ -24,8 +24,8 @@ public static class Attribution
         RequireSingle(image);
         using var scope = NewDisposeScope();
         var x = image.detach().clone().requires_grad_();
-        using var kernels = model.Kernels();
-        objective.Evaluate(new ObjectiveContext(model, model.Run(x, objective.Taps), x)).sum().backward();
+        using (var pass = model.Pass())
+            objective.Evaluate(new ObjectiveContext(model, pass.Run(x, objective.Taps), x)).sum().backward();
         var map = x.grad!.abs().amax([0, 1]);
         return Normalize(map).MoveToOuterDisposeScope();
     }
@@ -41,8 +41,8 @@ public static class Attribution
         // The weights are constants, so the input must ask for gradients for the layer to have one.
         var x = image.detach().clone().requires_grad_();
         var taps = objective.Taps.Append(layer).Distinct().ToList();
-        using var kernels = model.Kernels();
-        var outputs = model.Run(x, taps);
+        using var pass = model.Pass();
+        var outputs = pass.Run(x, taps);
         var activation = outputs[layer];
         if (activation.dim() != 4)
             throw new ArgumentException($"Grad-CAM needs a spatial layer ([N,C,H,W]); '{layer}' has shape [{string.Join(",", activation.shape)}]");

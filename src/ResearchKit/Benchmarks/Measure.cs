@@ -31,8 +31,8 @@ public static class Measure
         {
             using var scope = NewDisposeScope();
             var x = image.detach().requires_grad_();
-            using var kernels = model.Kernels();
-            model.Run(x, tap).mean().backward();
+            using var pass = model.Pass();
+            pass.Run(x, tap).mean().backward();
         }, repeats, warmup: 30);
     }
 

@@ -99,12 +99,12 @@ public static class ClassifierTrainer
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
-                    using var kernels = model.Kernels();
+                    using var pass = model.Pass();
                     var batch = tensor(indices[start..Math.Min(start + settings.BatchSize, indices.Length)], dtype: int64);
                     var images = train.Images.index_select(0, batch);
                     var labels = train.Labels.index_select(0, batch);
                     optimizer.zero_grad();
-                    var logits = model.Forward(images);
+                    var logits = pass.Forward(images);
                     var loss = F.cross_entropy(logits, labels);
                     loss.backward();
                     optimizer.step();

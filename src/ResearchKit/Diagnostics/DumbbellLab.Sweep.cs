@@ -18,7 +18,7 @@ public static partial class DumbbellLab
     /// </summary>
     /// <param name="settings">The lab's settings; its seed is replaced by each of <paramref name="seeds"/>.</param>
     /// <param name="seeds">Distinct seeds, in the order to run them (and of the report's rows).</param>
-    /// <param name="visualizer">Makes the class visualizations; null uses a <see cref="PixelAscentVisualizer"/>.</param>
+    /// <param name="visualizer">Makes the class visualizations; null uses a <see cref="PresetClassVisualizer"/> with the PixelAscent preset.</param>
     /// <param name="overwrite">Measure again the seeds the folder holds from other settings, instead of refusing.</param>
     /// <exception cref="SweepFolderMismatchException">The folder holds seeds measured differently and <paramref name="overwrite"/> is false.</exception>
     public static DumbbellSweepReport Sweep(DumbbellLabSettings settings, IReadOnlyList<int> seeds, string folder,
@@ -29,7 +29,7 @@ public static partial class DumbbellLab
         if (seeds.Count == 0) throw new ArgumentException("a sweep needs at least one seed", nameof(seeds));
         if (seeds.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             throw new ArgumentException(FormattableString.Invariant($"seed {repeated.Key} appears more than once"), nameof(seeds));
-        visualizer ??= new PixelAscentVisualizer();
+        visualizer ??= new PresetClassVisualizer();
         var files = new SweepRowFiles(folder, settings, visualizer.Description);
         var kept = files.Keep(seeds, overwrite);
 

@@ -19,7 +19,7 @@ namespace ResearchKit.Diagnostics;
 public static partial class DumbbellLab
 {
     /// <summary>Trains the classifier and runs every measurement.</summary>
-    /// <param name="visualizer">Makes the class visualizations; null uses a <see cref="PixelAscentVisualizer"/>.</param>
+    /// <param name="visualizer">Makes the class visualizations; null uses a <see cref="PresetClassVisualizer"/> with the PixelAscent preset.</param>
     public static DumbbellReport Run(DumbbellLabSettings settings, IClassVisualizer? visualizer = null,
         IProgress<DumbbellLabProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -103,7 +103,7 @@ public static partial class DumbbellLab
         var classes = SyntheticShapes.ClassNames;
         if (model.Labels.Count != classes.Count)
             throw new ArgumentException($"model '{model.Name}' has {model.Labels.Count} class labels; the dumbbell lab needs a classifier of its {classes.Count} classes ({string.Join(", ", classes)})", nameof(model));
-        visualizer ??= new PixelAscentVisualizer();
+        visualizer ??= new PresetClassVisualizer();
         var shapes = new SyntheticShapes(settings.ImageSize, settings.Seed);
 
         progress?.Report(new DumbbellLabProgress("measuring", 0.8));

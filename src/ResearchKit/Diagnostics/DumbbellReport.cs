@@ -137,7 +137,7 @@ public sealed record DumbbellReport : IDisposable
         visualizer = Visualizer,
         classes = ClassNames,
         history = History.Select(h => new { h.Epoch, h.Loss, h.TrainAccuracy, h.TestAccuracy, seconds = h.Elapsed.TotalSeconds }),
-    }, JsonOptions);
+    }, KitJson.Options);
 
     /// <summary>The summary as Markdown, for a README or a notebook.</summary>
     public string ToMarkdown()
@@ -169,14 +169,6 @@ public sealed record DumbbellReport : IDisposable
         md.AppendLine("![counterfactual examples](examples.png)");
         return md.ToString();
     }
-
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DictionaryKeyPolicy = null,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     /// <inheritdoc/>
     public void Dispose()

@@ -119,7 +119,7 @@ public sealed record DumbbellSweepReport(DumbbellLabSettings Settings, string Vi
             control = Judged(r.Control),
             r.Seconds,
         }),
-    }, DumbbellReport.JsonOptions);
+    }, KitJson.Options);
 
     double[] Interval(int successes)
     {

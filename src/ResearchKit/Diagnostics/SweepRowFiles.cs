@@ -14,7 +14,7 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
     static readonly string[] UnmeasuredSettings =
         [nameof(DumbbellLabSettings.Threads), nameof(DumbbellLabSettings.MinimumScoreMargin), nameof(DumbbellLabSettings.MinimumAccuracyDrop)];
 
-    static readonly JsonSerializerOptions ReadOptions = new(DumbbellReport.JsonOptions) { RespectRequiredConstructorParameters = true };
+    static readonly JsonSerializerOptions ReadOptions = KitJson.Strict;
 
     public static string FileName(int seed) => FormattableString.Invariant($"seed-{seed}.json");
 
@@ -50,9 +50,9 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
         AtomicFile.WriteAllText(Path.Combine(folder, FileName(row.Seed)), JsonSerializer.Serialize(new JsonObject
         {
             ["recipe"] = Recipe(row.Seed),
-            ["row"] = JsonSerializer.SerializeToNode(row, DumbbellReport.JsonOptions),
-            ["libraryVersion"] = RenderSettings.Version,
-        }, DumbbellReport.JsonOptions));
+            ["row"] = JsonSerializer.SerializeToNode(row, KitJson.Options),
+            ["libraryVersion"] = Provenance.Version,
+        }, KitJson.Options));
 
     /// <summary>The row, or null and what differs from this sweep's recipe (or why the file is unusable).</summary>
     (DumbbellSweepRow? Row, string? Difference) Read(string path, int seed)
@@ -73,7 +73,7 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
 
     JsonObject Recipe(int seed)
     {
-        var measured = JsonSerializer.SerializeToNode(settings with { Seed = seed }, DumbbellReport.JsonOptions)!.AsObject();
+        var measured = JsonSerializer.SerializeToNode(settings with { Seed = seed }, KitJson.Options)!.AsObject();
         foreach (var name in UnmeasuredSettings) measured.Remove(JsonNamingPolicy.CamelCase.ConvertName(name));
         return new JsonObject { ["settings"] = measured, ["visualizer"] = visualizer };
     }

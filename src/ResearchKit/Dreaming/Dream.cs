@@ -1,7 +1,10 @@
 using ResearchKit.Imaging;
+using ResearchKit.IO;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
+using ResearchKit.Optimization;
 using ResearchKit.Rendering;
+using ResearchKit.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,9 +12,11 @@ namespace ResearchKit.Dreaming;
 
 /// <summary>
 /// DeepDream (Mordvintsev, Olah &amp; Tyka 2015): gradient ascent on a photo so that a layer sees more of whatever it
-/// already sees. The algorithm is the original notebook's: <see cref="MakeStep"/> (jitter, gradient, normalized step,
-/// clip) and an octave loop that dreams small scales first and carries the detail up. Tiling, the zoom loop and layer
-/// comparisons wrap it:
+/// already sees. The algorithm is the original notebook's: an octave loop that dreams small scales first and carries
+/// the detail up, each octave a few of the notebook's <c>make_step</c>s — which here is a render of the kit's one
+/// engine (<see cref="Renderer"/>) that starts from the octave's image: a random roll as the jitter, normalized
+/// gradient ascent as the optimizer, pixels clamped to [0,1] after each step, gradients tile by tile for large images.
+/// The zoom loop and layer comparisons are schedules of dreams:
 /// <code>using var dream = Dream.Run(model, photo, new DreamSettings("layer3"));</code>
 /// </summary>
 public static class Dream
@@ -25,81 +30,55 @@ public static class Dream
     /// stops at the next step and still returns a full-size image (the detail dreamt so far carried up); the result
     /// says why it stopped.
     /// </summary>
-    /// <param name="progress">Told after every step.</param>
-    /// <param name="onStep">Called after every step with the live image (e.g. to show it in a notebook).</param>
+    /// <param name="progress">Told after every step; the stage names the octave.</param>
+    /// <param name="onStep">Called after every step with a copy of the image at the octave's size (e.g. to show the dream unfolding in a notebook).</param>
     /// <exception cref="ArgumentException">Not a single RGB image, too small for the octaves, or a setting out of range.</exception>
     /// <exception cref="UnknownTapException">The objective reads a layer the model does not have.</exception>
-    public static DreamResult Run(Model model, Tensor photo, DreamSettings settings, IProgress<DreamProgress>? progress = null,
-        Action<DreamStep>? onStep = null, CancellationToken cancellation = default) =>
-        Run(model, photo, settings, new Reporter(progress, onStep), cancellation);
+    public static DreamResult Run(Model model, Tensor photo, DreamSettings settings, IProgress<RenderProgress>? progress = null,
+        Action<RenderFrame>? onStep = null, CancellationToken cancellation = default) =>
+        Run(model, photo, settings, new DreamSchedule(progress, onStep, null, 0, settings.TotalSteps), cancellation);
 
-    internal static DreamResult Run(Model model, Tensor photo, DreamSettings settings, Reporter reporter, CancellationToken cancellation)
+    internal static DreamResult Run(Model model, Tensor photo, DreamSettings settings, DreamSchedule schedule, CancellationToken cancellation)
     {
         settings.Validate();
         foreach (var tap in settings.Objective.Taps) model.ResolveTap(tap);
         using var scope = NewDisposeScope();
-        var start = SinglePhoto(photo).to(model.Device);
+        var start = SinglePhoto(photo).to(CPU);
         OctaveSizes(start.shape[2], start.shape[3], settings.Octaves, settings.OctaveScale);
-        var random = new Random(settings.Seed);
-        var stop = DreamStop.Completed;
+        double before = Tiling.Measure(model, settings.Objective, start, settings.Tile);
+        var stop = RenderStop.Completed;
         int done = 0;
-        double before = DreamGradient.Value(model, settings.Objective, start, settings.Tile);
 
-        var dream = DeepDream(start, settings.Octaves, settings.OctaveScale, settings.StepsPerOctave, (image, octave, step) =>
+        var dream = DeepDream(start, settings.Octaves, settings.OctaveScale, (image, octave) =>
         {
-            if (cancellation.IsCancellationRequested)
-            {
-                stop = DreamStop.Cancelled;
-                return false;
-            }
-            if (!MakeStep(model, image, settings, random))
-            {
-                stop = DreamStop.NonFinite;
-                return false;
-            }
-            done++;
-            reporter.Report(octave + 1, settings.Octaves, step + 1, settings.StepsPerOctave, image);
-            return true;
+            if (stop != RenderStop.Completed || settings.StepsPerOctave == 0) return image;
+            var plan = Render.Plan(model, settings.Objective).StartingFrom(image)
+                .WithTransforms(Transform.Roll(settings.Jitter))
+                .WithPenalties(null).WithPriors()
+                .WithOptimizer(new NormalizedAscent(settings.StepSize))
+                .Steps(settings.StepsPerOctave).Seed(OctaveSeed(settings.Seed, octave)).Tiled(settings.Tile)
+                .InStage(schedule.Stage(octave, settings)).ReportTo(schedule.Progress);
+            if (schedule.OnStep is { } onStep) plan = plan.Every(1, onStep);
+            using var result = plan.Run(cancellation);
+            done += result.StepsDone;
+            stop = result.Stop;
+            return result.Images.clone();
         });
 
-        double after = DreamGradient.Value(model, settings.Objective, dream, settings.Tile);
-        var record = new DreamRecord(model.Name, model.NormalizationDescription, settings, (int)dream.shape[3], (int)dream.shape[2])
-        {
-            Device = RenderDevice.Of(model.Device).ToString(),
-            Kernels = model.Execution.Name,
-        };
-        return new DreamResult(dream.cpu().MoveToOuterDisposeScope(), record, stop, done, before, after);
+        double after = Tiling.Measure(model, settings.Objective, dream, settings.Tile);
+        var record = new DreamRecord(settings, (int)dream.shape[3], (int)dream.shape[2]);
+        return new DreamResult(dream.MoveToOuterDisposeScope(), record, Provenance.Of(model, settings.Seed), stop, done, before, after);
     }
 
-    /// <summary>
-    /// One step of gradient ascent, the notebook's <c>make_step</c>: shift the image by a random jitter (a wrap-around
-    /// roll), take the objective's gradient, move along it by <see cref="DreamSettings.StepSize"/> divided by the
-    /// gradient's mean magnitude, shift back, and clip to valid pixels. Changes <paramref name="image"/> ([1,3,h,w]) in place.
-    /// </summary>
-    /// <returns>False, leaving the image as it was, when the gradient is NaN or infinite.</returns>
-    public static bool MakeStep(Model model, Tensor image, DreamSettings settings, Random random)
-    {
-        using var scope = NewDisposeScope();
-        int jitter = settings.Jitter;
-        int shiftX = random.Next(-jitter, jitter + 1), shiftY = random.Next(-jitter, jitter + 1);
-        var g = settings.Tile is { } tile
-            ? DreamGradient.Tiled(model, settings.Objective, image, shiftY, shiftX, tile)
-            : DreamGradient.Whole(model, settings.Objective, image, shiftY, shiftX);
-        using var noGrad = no_grad();
-        double meanMagnitude = linalg.vector_norm(g, ord: 1).ToDouble() / g.numel();   // mean |g| without an image-sized temporary
-        if (!double.IsFinite(meanMagnitude)) return false;
-        image.add_(g, alpha: settings.StepSize / (meanMagnitude + 1e-12));
-        image.clamp_(0, 1);
-        return true;
-    }
+    // Each octave's jitter has its own stream: frame f of a zoom (seed + f) and octave k never share one.
+    static int OctaveSeed(int seed, int octave) => unchecked((int)((uint)seed * 2654435761u + (uint)octave));
 
     /// <summary>
     /// The notebook's <c>deepdream</c>: base images for every octave (the photo, then each one shrunk by
-    /// <paramref name="octaveScale"/>), dreamt smallest first; the detail the steps added at one octave (dreamt − base)
-    /// is upscaled and added to the next octave's base. <paramref name="makeStep"/> changes the image in place and
-    /// returns false to skip the remaining steps (the carry still runs, so the result has the photo's size).
+    /// <paramref name="octaveScale"/>), dreamt smallest first by <paramref name="dreamOctave"/> (image, octave → the
+    /// dreamt image); the detail an octave added (dreamt − base) is upscaled and added to the next octave's base.
     /// </summary>
-    internal static Tensor DeepDream(Tensor photo, int octaveCount, double octaveScale, int steps, Func<Tensor, int, int, bool> makeStep)
+    internal static Tensor DeepDream(Tensor photo, int octaveCount, double octaveScale, Func<Tensor, int, Tensor> dreamOctave)
     {
         var octaves = new List<Tensor> { photo };
         foreach (var (height, width) in OctaveSizes(photo.shape[2], photo.shape[3], octaveCount, octaveScale).Skip(1))
@@ -115,10 +94,9 @@ public static class Dream
                 using var smaller = detail;
                 detail = ImageOps.Resize(smaller, (int)octaveBase.shape[2], (int)octaveBase.shape[3]);
             }
-            var image = detail.add_(octaveBase);            // the octave starts from its base plus the detail so far
-            for (int step = 0; step < steps && makeStep(image, octave, step); step++) { }
-            if (octave == octaves.Count - 1) return image;
-            detail = image.sub_(octaveBase);                // the detail produced up to this octave
+            var dreamt = dreamOctave(detail.add_(octaveBase), octave);   // the octave starts from its base plus the detail so far
+            if (octave == octaves.Count - 1) return dreamt;
+            detail = dreamt.sub_(octaveBase);                            // the detail produced up to this octave
             octaveBase.Dispose();
         }
     }
@@ -167,43 +145,35 @@ public static class Dream
     }
 
     /// <summary>
-    /// The same photo dreamt at each of <paramref name="layers"/> (by default the model's <c>layerN</c> aliases in order),
-    /// with <see cref="Objective.Layer"/> at each and otherwise <paramref name="settings"/>; see
-    /// <see cref="LayerComparison.Sheet"/> for the contact sheet.
+    /// The same photo dreamt at each of <paramref name="layers"/> (by default the model's numbered blocks,
+    /// <see cref="Model.NumberedLayers"/>), with <see cref="Objective.Layer"/> at each and otherwise
+    /// <paramref name="settings"/>; see <see cref="LayerComparison.Sheet"/> for the contact sheet.
     /// </summary>
     public static LayerComparison CompareLayers(Model model, Tensor photo, DreamSettings settings, IReadOnlyList<string>? layers = null,
-        IProgress<DreamProgress>? progress = null, Action<DreamStep>? onStep = null, CancellationToken cancellation = default)
+        IProgress<RenderProgress>? progress = null, Action<RenderFrame>? onStep = null, CancellationToken cancellation = default)
     {
-        var chosen = layers ?? NumberedLayers(model);
-        if (chosen.Count == 0) throw new ArgumentException("give at least one layer to compare", nameof(layers));
+        var chosen = layers ?? model.NumberedLayers();
+        if (chosen.Count == 0)
+            throw new ArgumentException(layers is null
+                ? $"model '{model.Name}' has no layer1, layer2, ... aliases; name the layers to compare (e.g. from `researchkit layers`)"
+                : "give at least one layer to compare", nameof(layers));
         foreach (var layer in chosen) model.ResolveTap(layer);
         var dreams = new List<(string, DreamResult)>();
         try
         {
             for (int k = 0; k < chosen.Count && !cancellation.IsCancellationRequested; k++)
             {
-                var reporter = new Reporter(progress, onStep, k + 1, chosen.Count, chosen[k]);
-                dreams.Add((chosen[k], Run(model, photo, settings with { Objective = Objective.Layer(chosen[k]) }, reporter, cancellation)));
+                var schedule = new DreamSchedule(progress, onStep, chosen[k], k * settings.TotalSteps, chosen.Count * settings.TotalSteps);
+                dreams.Add((chosen[k], Run(model, photo, settings with { Objective = Objective.Layer(chosen[k]) }, schedule, cancellation)));
             }
             using var scope = NewDisposeScope();
-            return new LayerComparison(SinglePhoto(photo).clone().MoveToOuterDisposeScope(), dreams);
+            return new LayerComparison(SinglePhoto(photo).clone().MoveToOuterDisposeScope(), dreams, Provenance.Of(model, settings.Seed));
         }
         catch
         {
             foreach (var (_, dream) in dreams) dream.Dispose();
             throw;
         }
-    }
-
-    /// <summary>The model's <c>layer1</c>, <c>layer2</c>, ... aliases in numeric order (ResNet's blocks).</summary>
-    /// <exception cref="ArgumentException">The model has no such aliases; the message says to name the taps.</exception>
-    public static IReadOnlyList<string> NumberedLayers(Model model)
-    {
-        var layers = model.Aliases.Keys
-            .Where(k => k.Length > 5 && k.StartsWith("layer", StringComparison.OrdinalIgnoreCase) && k[5..].All(char.IsAsciiDigit))
-            .OrderBy(k => int.Parse(k[5..])).ToList();
-        return layers.Count > 0 ? layers
-            : throw new ArgumentException($"model '{model.Name}' has no layer1, layer2, ... aliases; name the layers to compare (e.g. from `researchkit layers`)");
     }
 
     /// <summary>The photo as a [1,3,H,W] floating-point view.</summary>
@@ -216,15 +186,11 @@ public static class Dream
         return batch;
     }
 
-    /// <summary>Turns steps of one dream into progress reports and step callbacks, with the dream's place in a longer run.</summary>
-    internal sealed record Reporter(IProgress<DreamProgress>? Progress, Action<DreamStep>? OnStep, int Frame = 1, int Frames = 1, string? Label = null)
+    /// <summary>Where one dream's steps go: progress, step callbacks, and its place in a longer run (zoom frames, compared layers).</summary>
+    internal sealed record DreamSchedule(IProgress<RenderProgress>? Progress, Action<RenderFrame>? OnStep, string? Label, int StepsBefore, int TotalSteps)
     {
-        public void Report(int octave, int octaves, int step, int steps, Tensor image)
-        {
-            if (Progress is null && OnStep is null) return;
-            var progress = new DreamProgress(Frame, Frames, octave, octaves, step, steps, Label);
-            Progress?.Report(progress);
-            OnStep?.Invoke(new DreamStep(progress, image));
-        }
+        public RenderStage Stage(int octave, DreamSettings settings) => new(
+            $"{(Label is null ? "" : Label + " · ")}octave {octave + 1}/{settings.Octaves}",
+            StepsBefore + octave * settings.StepsPerOctave, TotalSteps);
     }
 }

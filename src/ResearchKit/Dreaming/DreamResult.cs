@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Rendering;
@@ -7,66 +5,34 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Dreaming;
 
-/// <summary>Why a dream ended.</summary>
-public enum DreamStop
-{
-    /// <summary>Every step ran.</summary>
-    Completed,
-    /// <summary>Cancelled; the detail dreamt so far was carried up to full size without further steps.</summary>
-    Cancelled,
-    /// <summary>The gradient became NaN or infinite; the dream stopped before that step, and the detail dreamt so far
-    /// was carried up to full size.</summary>
-    NonFinite,
-}
-
-/// <summary>
-/// Everything that determined a dream, written as JSON next to its image: the same record and photo give the same bytes.
-/// </summary>
-/// <param name="Model">Model name.</param>
-/// <param name="Normalization">How pixels became network input.</param>
+/// <summary>What a dream did, the <c>settings</c> of its sidecar: the dream settings, the image size and the photo it started from.</summary>
 /// <param name="Settings">Objective, octaves, steps, step size, jitter, tile and seed.</param>
 /// <param name="Width">Image width in pixels.</param>
 /// <param name="Height">Image height in pixels.</param>
-public sealed record DreamRecord(string Model, string Normalization, DreamSettings Settings, int Width, int Height)
+public sealed record DreamRecord(DreamSettings Settings, int Width, int Height)
 {
     /// <summary>The photo the dream started from, when known (a path, or e.g. "noise").</summary>
     public string? Source { get; init; }
-
-    /// <summary>Where it was computed: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
-    public string Device { get; init; } = "cpu";
-    /// <summary>How the model's convolutions ran: <c>exact</c>, <c>fast</c> or <c>bf16</c>.</summary>
-    public string Kernels { get; init; } = "exact";
-
-    /// <summary>The command line that produced the dream, when there was one.</summary>
-    public string? Command { get; init; }
-
-    /// <summary>ResearchKit version.</summary>
-    public string LibraryVersion { get; init; } = RenderSettings.Version;
-
-    /// <summary>TorchSharp version.</summary>
-    public string TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?";
-
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
 }
 
 /// <summary>A dreamt image with the record of how it was made and the objective before and after.</summary>
-public sealed class DreamResult(Tensor image, DreamRecord record, DreamStop stop, int stepsDone, double objectiveBefore, double objectiveAfter) : IDisposable
+public sealed class DreamResult(Tensor image, DreamRecord record, Provenance provenance, RenderStop stop, int stepsDone,
+    double objectiveBefore, double objectiveAfter) : IDisposable
 {
     /// <summary>The dream, [1,3,H,W] in [0,1], the photo's size, on the CPU.</summary>
     public Tensor Image { get; } = image;
 
-    /// <summary>How it was made.</summary>
+    /// <summary>What the dream did.</summary>
     public DreamRecord Record { get; } = record;
 
+    /// <summary>The dream settings (shortcut for <c>Record.Settings</c>).</summary>
+    public DreamSettings Settings => Record.Settings;
+
+    /// <summary>Where it came from: model, kernels, device, seed, versions.</summary>
+    public Provenance Provenance { get; } = provenance;
+
     /// <summary>Why the dream ended.</summary>
-    public DreamStop Stop { get; } = stop;
+    public RenderStop Stop { get; } = stop;
 
     /// <summary>Ascent steps done over all octaves.</summary>
     public int StepsDone { get; } = stepsDone;
@@ -78,32 +44,23 @@ public sealed class DreamResult(Tensor image, DreamRecord record, DreamStop stop
     public double ObjectiveAfter { get; } = objectiveAfter;
 
     /// <summary>
-    /// Writes the image (PNG, JPEG or WebP by extension) and its JSON sidecar (<c>dream.png</c> → <c>dream.json</c>),
+    /// Writes the image (PNG, JPEG or WebP by extension) and its <see cref="Sidecar"/> (<c>dream.png</c> → <c>dream.json</c>),
     /// each atomically. <paramref name="source"/> and <paramref name="command"/>, when given, are recorded in the sidecar.
     /// </summary>
     /// <returns>The files written.</returns>
     /// <exception cref="OutputExistsException">A file exists and <paramref name="overwrite"/> is false.</exception>
     public IReadOnlyList<string> Save(string path, bool overwrite = false, string? source = null, string? command = null)
     {
-        string sidecar = RenderResult.SidecarPath(path);
-        foreach (var file in new[] { path, sidecar })
-            if (!overwrite && File.Exists(file)) throw new OutputExistsException(Path.GetFullPath(file));
+        Outputs.EnsureWritable(overwrite, path, Sidecar.PathFor(path));
         ImageIO.Save(Image, path);
-        AtomicFile.WriteAllText(sidecar, ToJson(Record with { Source = source ?? Record.Source, Command = command ?? Record.Command }));
-        return [path, sidecar];
+        var record = Record with { Source = source ?? Record.Source };
+        return [path, Sidecar.Write(path, Provenance with { Command = command ?? Provenance.Command }, record, Outcome)];
     }
 
-    /// <summary>The sidecar: the record and the outcome.</summary>
-    public string ToJson() => ToJson(Record);
+    /// <summary>The sidecar: provenance, record and outcome.</summary>
+    public string ToJson() => Sidecar.ToJson(Provenance, Record, Outcome);
 
-    string ToJson(DreamRecord record) => JsonSerializer.Serialize(new
-    {
-        dream = record,
-        stop = Stop,
-        stepsDone = StepsDone,
-        objectiveBefore = ObjectiveBefore,
-        objectiveAfter = ObjectiveAfter,
-    }, DreamRecord.JsonOptions);
+    internal object Outcome => new { stop = Stop, stepsDone = StepsDone, objectiveBefore = ObjectiveBefore, objectiveAfter = ObjectiveAfter };
 
     /// <inheritdoc/>
     public void Dispose() => Image.Dispose();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Rendering;
@@ -8,13 +7,16 @@ namespace ResearchKit.Dreaming;
 
 /// <summary>One photo dreamt at several layers (<see cref="Dream.CompareLayers"/>): shallow layers add strokes and
 /// textures, deeper ones parts and objects.</summary>
-public sealed class LayerComparison(Tensor photo, IReadOnlyList<(string Layer, DreamResult Dream)> dreams) : IDisposable
+public sealed class LayerComparison(Tensor photo, IReadOnlyList<(string Layer, DreamResult Dream)> dreams, Provenance provenance) : IDisposable
 {
     /// <summary>The photo, [1,3,H,W].</summary>
     public Tensor Photo { get; } = photo;
 
     /// <summary>Each layer with its dream, in the order asked for (fewer when cancelled).</summary>
     public IReadOnlyList<(string Layer, DreamResult Dream)> Dreams { get; } = dreams;
+
+    /// <summary>Where the dreams came from: model, kernels, device, seed, versions.</summary>
+    public Provenance Provenance { get; } = provenance;
 
     /// <summary>A contact sheet: the photo, then each layer's dream, captioned with the layer.</summary>
     public ContactSheet Sheet(int? columns = null)
@@ -29,23 +31,13 @@ public sealed class LayerComparison(Tensor photo, IReadOnlyList<(string Layer, D
     /// <exception cref="OutputExistsException">A file exists and <paramref name="overwrite"/> is false.</exception>
     public IReadOnlyList<string> Save(string path, bool overwrite = false, string? source = null, string? command = null)
     {
-        string sidecar = RenderResult.SidecarPath(path);
-        foreach (var file in new[] { path, sidecar })
-            if (!overwrite && File.Exists(file)) throw new OutputExistsException(Path.GetFullPath(file));
+        Outputs.EnsureWritable(overwrite, path, Sidecar.PathFor(path));
         Sheet().Save(path);
-        AtomicFile.WriteAllText(sidecar, JsonSerializer.Serialize(new
+        var sidecar = Sidecar.Write(path, Provenance with { Command = command }, new
         {
             source,
-            command,
-            layers = Dreams.Select(d => new
-            {
-                layer = d.Layer,
-                dream = d.Dream.Record,
-                stop = d.Dream.Stop,
-                objectiveBefore = d.Dream.ObjectiveBefore,
-                objectiveAfter = d.Dream.ObjectiveAfter,
-            }),
-        }, DreamRecord.JsonOptions));
+            layers = Dreams.Select(d => new { layer = d.Layer, dream = d.Dream.Record, outcome = d.Dream.Outcome }),
+        });
         return [path, sidecar];
     }
 

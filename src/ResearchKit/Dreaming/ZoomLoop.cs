@@ -34,37 +34,34 @@ public static class ZoomLoop
     /// <param name="onFrame">Called after each frame is written.</param>
     /// <exception cref="FrameFolderMismatchException">The folder holds frames from other settings and <paramref name="overwrite"/> is false.</exception>
     public static ZoomResult Run(Model model, ZoomStart start, ZoomSettings settings, string folder, bool overwrite = false,
-        IProgress<DreamProgress>? progress = null, Action<ZoomFrame>? onFrame = null, CancellationToken cancellation = default, string? command = null)
+        IProgress<RenderProgress>? progress = null, Action<ZoomFrame>? onFrame = null, CancellationToken cancellation = default, string? command = null)
     {
         settings.Validate();
         foreach (var tap in settings.Dream.Objective.Taps) model.ResolveTap(tap);
         Dream.OctaveSizes(start.Height, start.Width, settings.Dream.Octaves, settings.Dream.OctaveScale);
         Directory.CreateDirectory(folder);
-        var recipe = Recipe(model, start, settings);
-        int existing = PrepareFolder(folder, recipe, overwrite);
-        AtomicFile.WriteAllText(Path.Combine(folder, SettingsFile), JsonSerializer.Serialize(new JsonObject
+        var recipe = Recipe(start, settings);
+        var provenance = Provenance.Of(model, settings.Dream.Seed, command);
+        int existing = PrepareFolder(folder, provenance, recipe, overwrite);
+        AtomicFile.WriteAllText(Path.Combine(folder, SettingsFile), Sidecar.ToJson(provenance, new JsonObject
         {
-            ["recipe"] = recipe,
+            ["recipe"] = recipe.DeepClone(),
             ["frames"] = settings.Frames,
-            ["command"] = command,
-            ["device"] = RenderDevice.Of(model.Device).ToString(),
-            ["libraryVersion"] = RenderSettings.Version,
-            ["torchSharpVersion"] = typeof(torch).Assembly.GetName().Version?.ToString(),
-        }, DreamRecord.JsonOptions));
+        }));
 
-        var stop = DreamStop.Completed;
-        int written = 0;
+        var stop = RenderStop.Completed;
+        int written = 0, stepsPerFrame = settings.Dream.TotalSteps;
         Tensor? previous = existing > 0 ? LoadFrame(folder, existing - 1, start) : null;
         try
         {
             for (int k = existing; k < settings.Frames; k++)
             {
-                if (cancellation.IsCancellationRequested) { stop = DreamStop.Cancelled; break; }
+                if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
                 using var scope = NewDisposeScope();
                 var input = previous is null ? start.Image : ZoomInto(previous, settings.Zoom, settings.Rotate);
-                var reporter = new Dream.Reporter(progress, null, k + 1, settings.Frames);
-                using var dream = Dream.Run(model, input, settings.Dream with { Seed = settings.Dream.Seed + k }, reporter, cancellation);
-                if (dream.Stop != DreamStop.Completed) { stop = dream.Stop; break; }
+                var schedule = new Dream.DreamSchedule(progress, null, $"frame {k + 1}/{settings.Frames}", k * stepsPerFrame, settings.Frames * stepsPerFrame);
+                using var dream = Dream.Run(model, input, settings.Dream with { Seed = settings.Dream.Seed + k }, schedule, cancellation);
+                if (dream.Stop != RenderStop.Completed) { stop = dream.Stop; break; }
 
                 using var rgb = ImageIO.ToImage(dream.Image);
                 string path = Path.Combine(folder, FrameName(k));
@@ -109,27 +106,26 @@ public static class ZoomLoop
         return count;
     }
 
-    static JsonObject Recipe(Model model, ZoomStart start, ZoomSettings settings) => new()
+    // What decides the frames' bytes; the frame count is not part of it (a larger count extends a run).
+    static JsonObject Recipe(ZoomStart start, ZoomSettings settings) => new()
     {
-        ["model"] = model.Name,
-        ["normalization"] = model.NormalizationDescription,
         ["start"] = start.Description,
         ["width"] = start.Width,
         ["height"] = start.Height,
         ["zoom"] = settings.Zoom,
         ["rotate"] = settings.Rotate,
-        ["dream"] = JsonSerializer.SerializeToNode(settings.Dream, DreamRecord.JsonOptions),
+        ["dream"] = KitJson.ToNode(settings.Dream),
     };
 
     /// <summary>Checks the folder's earlier frames against the recipe; returns how many frames to keep.</summary>
-    static int PrepareFolder(string folder, JsonObject recipe, bool overwrite)
+    static int PrepareFolder(string folder, Provenance provenance, JsonObject recipe, bool overwrite)
     {
         string settingsPath = Path.Combine(folder, SettingsFile);
         var frameFiles = Directory.EnumerateFiles(folder, "frame_*.png").ToList();
         if (frameFiles.Count == 0 && !File.Exists(settingsPath)) return 0;
 
         string? difference = File.Exists(settingsPath)
-            ? IO.JsonDifference.Describe(ReadRecipe(settingsPath), recipe)
+            ? JsonDifference.Describe(ReadRecorded(settingsPath), Resumable(provenance, recipe))
             : $"it holds {frameFiles.Count} frame file(s) but no {SettingsFile}";
         if (difference is null) return CountFrames(folder);
         if (!overwrite)
@@ -139,11 +135,28 @@ public static class ZoomLoop
         return 0;
     }
 
-    static JsonNode? ReadRecipe(string path)
+    // The model and how it ran decide the bytes as much as the recipe does.
+    static JsonObject Resumable(Provenance provenance, JsonObject recipe) => new()
+    {
+        ["model"] = provenance.Model,
+        ["normalization"] = provenance.Normalization,
+        ["kernels"] = provenance.Kernels,
+        ["recipe"] = recipe.DeepClone(),
+    };
+
+    static JsonNode? ReadRecorded(string path)
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path))?["recipe"];
+            var document = JsonNode.Parse(File.ReadAllText(path));
+            var provenance = document?["provenance"];
+            return new JsonObject
+            {
+                ["model"] = provenance?["model"]?.DeepClone(),
+                ["normalization"] = provenance?["normalization"]?.DeepClone(),
+                ["kernels"] = provenance?["kernels"]?.DeepClone(),
+                ["recipe"] = document?["settings"]?["recipe"]?.DeepClone(),
+            };
         }
         catch (JsonException e)
         {
@@ -181,7 +194,7 @@ public sealed record ZoomFrame(int Index, string Path, Tensor Image)
 /// <param name="Resumed">Frames that were already there (this run continued after them).</param>
 /// <param name="Written">Frames this run wrote.</param>
 /// <param name="Stop">Why the run ended.</param>
-public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int Resumed, int Written, DreamStop Stop)
+public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int Resumed, int Written, RenderStop Stop)
 {
     /// <summary>Assembles the frames into a looping GIF (see <see cref="FrameAnimation.SaveGif"/>) with a JSON sidecar
     /// holding the folder's settings, the frame count and the rate.</summary>
@@ -205,23 +218,23 @@ public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int
     string FolderSettings => Path.GetFullPath(Path.Combine(Folder, ZoomLoop.SettingsFile));
 
     // An animation saved as zoom.gif inside its own folder shares the folder's settings file, which describes it already.
-    string? Sidecar(string path) => Path.GetFullPath(RenderResult.SidecarPath(path)) is var sidecar && sidecar != FolderSettings ? sidecar : null;
+    string? SidecarOf(string path) => Path.GetFullPath(Sidecar.PathFor(path)) is var sidecar && sidecar != FolderSettings ? sidecar : null;
 
-    void RefuseSidecar(string path, bool overwrite)
-    {
-        if (!overwrite && Sidecar(path) is { } sidecar && File.Exists(sidecar)) throw new OutputExistsException(sidecar);
-    }
+    void RefuseSidecar(string path, bool overwrite) => Outputs.EnsureWritable(overwrite, SidecarOf(path));
 
     IReadOnlyList<string> WriteSidecar(string path, double framesPerSecond)
     {
-        if (Sidecar(path) is not { } sidecar) return [path];
-        AtomicFile.WriteAllText(sidecar, JsonSerializer.Serialize(new JsonObject
+        if (SidecarOf(path) is not { } sidecar) return [path];
+        var folder = JsonNode.Parse(File.ReadAllText(FolderSettings));
+        var provenance = folder?["provenance"].Deserialize<Provenance>(KitJson.Options)
+            ?? throw new InvalidDataException($"{FolderSettings} has no provenance");
+        Sidecar.Write(path, provenance, new JsonObject
         {
             ["frames"] = Frames.Count,
             ["framesPerSecond"] = framesPerSecond,
             ["folder"] = Path.GetFullPath(Folder),
-            ["zoom"] = JsonNode.Parse(File.ReadAllText(FolderSettings)),
-        }, DreamRecord.JsonOptions));
+            ["zoom"] = folder?["settings"]?.DeepClone(),
+        });
         return [path, sidecar];
     }
 }

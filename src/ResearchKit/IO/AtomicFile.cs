@@ -11,7 +11,7 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write, bool overwrite = true)
     {
         string full = Path.GetFullPath(path);
-        if (!overwrite && File.Exists(full)) throw new OutputExistsException(full);
+        Outputs.EnsureWritable(overwrite, full);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -34,6 +34,22 @@ public static class AtomicFile
 
     public static void WriteAllText(string path, string text, bool overwrite = true) =>
         WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text), overwrite);
+}
+
+/// <summary>The one overwrite policy: outputs are never replaced unless asked (<c>--force</c>, <c>overwrite: true</c>).</summary>
+public static class Outputs
+{
+    /// <summary>
+    /// Throws for the first of <paramref name="paths"/> that exists unless <paramref name="overwrite"/>: call it before
+    /// starting work, so a refused run costs nothing.
+    /// </summary>
+    /// <exception cref="OutputExistsException">A file exists and <paramref name="overwrite"/> is false.</exception>
+    public static void EnsureWritable(bool overwrite, params IEnumerable<string?> paths)
+    {
+        if (overwrite) return;
+        foreach (var path in paths)
+            if (path is not null && File.Exists(path)) throw new OutputExistsException(Path.GetFullPath(path));
+    }
 }
 
 /// <summary>An output file exists and overwriting was not asked for.</summary>

@@ -26,8 +26,18 @@ public static class ImageIO
     /// <summary>JPEG and lossy WebP quality used when none is given.</summary>
     public const int DefaultQuality = 92;
 
-    /// <summary>File extensions <see cref="Save(Tensor, string, int)"/> understands.</summary>
+    /// <summary>File extensions <see cref="Save(Tensor, string, int)"/> understands, and that <see cref="ImagesIn"/> lists.</summary>
     public static IReadOnlyList<string> SaveExtensions { get; } = [".png", ".jpg", ".jpeg", ".webp"];
+
+    /// <summary>The image files (PNG, JPEG, WebP) directly in <paramref name="folder"/>, in name order.</summary>
+    /// <exception cref="DirectoryNotFoundException">There is no such folder.</exception>
+    /// <exception cref="FileNotFoundException">It holds no images.</exception>
+    public static IReadOnlyList<string> ImagesIn(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: image folder not found");
+        var files = Directory.EnumerateFiles(folder).Where(f => SaveExtensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant())).Order().ToList();
+        return files.Count > 0 ? files : throw new FileNotFoundException($"{folder}: no images ({string.Join(", ", SaveExtensions)}) in the folder");
+    }
 
     /// <summary>
     /// Loads an image file as a [1,3,H,W] tensor. Give <paramref name="width"/> and/or <paramref name="height"/> to

@@ -72,10 +72,17 @@ public abstract class Model : IDisposable
         : (ExecutionMode.Exact, [$"model '{Name}' cannot audit its convolutions, so it runs on libtorch's reference kernels"]);
 
     /// <summary>
-    /// Selects the kernels the model's <see cref="Execution"/> needs for a forward and backward pass; dispose after the
-    /// backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
+    /// Selects the kernels the model's <see cref="Execution"/> needs; held by a <see cref="ModelPass"/> from the forward
+    /// pass to the end of the backward pass. Scopes of different threads take turns (see <see cref="OneDnn"/>).
     /// </summary>
-    public IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
+    internal IDisposable Kernels() => OneDnn.Use(Execution.OneDnn);
+
+    /// <summary>
+    /// Opens a differentiable pass: run the network through the pass, then call <c>backward()</c> before disposing it,
+    /// so the backward pass uses the same kernels as the forward one.
+    /// <code>using (var pass = model.Pass()) pass.Run(x, "layer3").mean().backward();</code>
+    /// </summary>
+    public ModelPass Pass() => new(this);
 
     /// <summary>Class labels for classifiers (index → label); empty when unknown.</summary>
     public IReadOnlyList<string> Labels { get; set; } = [];
@@ -154,6 +161,15 @@ public abstract class Model : IDisposable
             " (run `researchkit layers` to list them all)");
     }
 
+    /// <summary>
+    /// The model's numbered blocks in order: its <c>layer1</c>, <c>layer2</c>, ... aliases (ResNet's stages), the layers
+    /// a block-by-block dream or gallery walks through; empty when the model has none.
+    /// </summary>
+    public IReadOnlyList<string> NumberedLayers() =>
+        [.. _aliases.Keys
+            .Where(k => k.Length > 5 && k.StartsWith("layer", StringComparison.OrdinalIgnoreCase) && k[5..].All(char.IsAsciiDigit))
+            .OrderBy(k => int.Parse(k[5..], System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>Aliases that resolve to <paramref name="rawName"/>.</summary>
     public IReadOnlyList<string> AliasesOf(string rawName) =>
         _aliases.Where(a => a.Value == rawName).Select(a => a.Key).OrderBy(a => a.Length).ThenBy(a => a, StringComparer.Ordinal).ToList();
@@ -198,14 +214,27 @@ public abstract class Model : IDisposable
 
     /// <summary>
     /// Runs the network on RGB images in [0,1] ([N,3,H,W]) and returns the requested taps (by raw name or alias, keyed
-    /// as requested). Only the part of the network the taps depend on is computed. Differentiable. Images on another
-    /// device are moved to the model's <see cref="Device"/>, where the taps are.
+    /// as requested), without gradients: for gradients, run it through a <see cref="Pass"/>. Only the part of the
+    /// network the taps depend on is computed. Images on another device are moved to the model's <see cref="Device"/>,
+    /// where the taps are.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
     {
+        using var noGrad = no_grad();
+        using var kernels = Kernels();
+        return RunTaps(images, taps);
+    }
+
+    /// <summary>Runs the network as far as one tap and returns it, without gradients.</summary>
+    public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
+
+    /// <summary>The network's final output for RGB images in [0,1], without gradients.</summary>
+    public Tensor Forward(Tensor images) => Run(images, OutputTap);
+
+    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps)
+    {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
-        using var kernels = Kernels();
         var input = Normalize(images.to(Device));
         var rawTaps = raw.Values.ToHashSet();
         var outputs = _channelsRead is { } read && read.Keys.Any(rawTaps.Contains)
@@ -214,13 +243,31 @@ public abstract class Model : IDisposable
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
     }
 
+    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps, IReadOnlyDictionary<string, IReadOnlyList<int>> channelsRead)
+    {
+        ArgumentNullException.ThrowIfNull(channelsRead);
+        var requested = taps.Distinct().ToList();
+        var raw = requested.ToDictionary(t => t, ResolveTap);
+        var channels = new Dictionary<string, long[]>();
+        foreach (var (tap, read) in channelsRead)
+        {
+            if (!raw.TryGetValue(tap, out var name))
+                throw new ArgumentException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
+            foreach (var c in read) CheckChannel(tap, c);
+            // Two names for one tap: the union of what each reads.
+            channels[name] = [.. (channels.GetValueOrDefault(name) ?? []).Concat(read.Select(c => (long)c)).Distinct().Order()];
+        }
+        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet(), channels);
+        return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
     Dictionary<string, long[]>? _channelsRead;
 
     /// <summary>
-    /// Until the returned scope is disposed, every <see cref="Run(Tensor, IEnumerable{string})"/> that returns
-    /// <paramref name="tap"/> computes only <paramref name="channels"/> of it, as the overload with channels read does
-    /// (the others read as zeros): for a loop that cannot pass the channels itself, around an objective that reads only
-    /// those. Scopes nest; the inner one holds until disposed.
+    /// Until the returned scope is disposed, every run that returns <paramref name="tap"/> computes only
+    /// <paramref name="channels"/> of it, as <see cref="ModelPass.Run(Tensor, IEnumerable{string}, IReadOnlyDictionary{string, IReadOnlyList{int}})"/>
+    /// does (the other channels read as zeros): for a loop that cannot pass the channels itself, around an objective
+    /// that reads only those. Scopes nest; the inner one holds until disposed.
     /// </summary>
     public IDisposable ReadingOnly(string tap, params int[] channels)
     {
@@ -241,39 +288,6 @@ public abstract class Model : IDisposable
             restore();
         }
     }
-
-    /// <summary>
-    /// Runs the network as <see cref="Run(Tensor, IEnumerable{string})"/> does, for a caller that reads only some
-    /// channels of some taps (<paramref name="channelsRead"/>, keyed like <paramref name="taps"/>): an objective on
-    /// one channel of layer3 passes <c>{ ["layer3"] = [7] }</c>. Where the network's structure allows, it computes only
-    /// what those channels depend on: the operators between the tap and the convolution before it work on those
-    /// channels alone, and that convolution computes only those outputs (forward and backward). The channels read
-    /// have the values and gradients of the full computation; the others come back as zeros.
-    /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, IEnumerable<string> taps, IReadOnlyDictionary<string, IReadOnlyList<int>> channelsRead)
-    {
-        ArgumentNullException.ThrowIfNull(channelsRead);
-        var requested = taps.Distinct().ToList();
-        var raw = requested.ToDictionary(t => t, ResolveTap);
-        var channels = new Dictionary<string, long[]>();
-        foreach (var (tap, read) in channelsRead)
-        {
-            if (!raw.TryGetValue(tap, out var name))
-                throw new ArgumentException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
-            foreach (var c in read) CheckChannel(tap, c);
-            // Two names for one tap: the union of what each reads.
-            channels[name] = [.. (channels.GetValueOrDefault(name) ?? []).Concat(read.Select(c => (long)c)).Distinct().Order()];
-        }
-        using var kernels = Kernels();
-        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet(), channels);
-        return requested.ToDictionary(t => t, t => outputs[raw[t]]);
-    }
-
-    /// <summary>Runs the network as far as one tap and returns it.</summary>
-    public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
-
-    /// <summary>The network's final output for RGB images in [0,1].</summary>
-    public Tensor Forward(Tensor images) => Run(images, OutputTap);
 
     /// <summary>
     /// Mean activation of every channel of <paramref name="tap"/> for one image ([1,3,H,W] or [3,H,W], values in [0,1]),

@@ -111,22 +111,6 @@ public sealed partial class Objective
             return others / n;
         }));
 
-    /// <summary>Mean squared distance of the pixels from <paramref name="center"/>: a penalty (subtract it).</summary>
-    public static Objective L2(double center = 0.5) =>
-        From(new ObjectiveTerm($"L2 (center {center})", [], ctx => (ctx.Image - center).pow(2).flatten(1).mean([1])));
-
-    /// <summary>Total variation with exponent β (Mahendran &amp; Vedaldi 2015): a penalty (subtract it).</summary>
-    public static Objective TotalVariation(double beta = 2) =>
-        From(new ObjectiveTerm($"TV (beta {beta})", [], ctx => Priors.ImageStatistics.TotalVariation(ctx.Image, beta)));
-
-    /// <summary>
-    /// Distance of the image from a Gaussian-blurred copy of itself, the blur held constant (Lucid's
-    /// blur_input_each_step): a penalty (subtract it) that pulls the image towards its smoothed version.
-    /// </summary>
-    public static Objective Blur(double sigma = 1) =>
-        From(new ObjectiveTerm($"blur (sigma {sigma})", [], ctx =>
-            0.5 * (ctx.Image - Priors.ImageFilters.GaussianBlur(ctx.Image.detach(), sigma)).pow(2).flatten(1).mean([1])));
-
     static Objective Term(string description, string layer, int? batch, Func<ObjectiveContext, Tensor> perItem) =>
         From(new ObjectiveTerm(batch is { } b ? $"{description} [item {b}]" : description, [layer], ctx =>
         {

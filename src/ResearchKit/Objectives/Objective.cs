@@ -52,6 +52,15 @@ public sealed partial class Objective
     /// <inheritdoc/>
     public override string ToString() => Description;
 
+    /// <summary>
+    /// The value per image of an objective that reads no taps (a penalty such as <see cref="TotalVariation"/>), for
+    /// images ([N,C,H,W] in [0,1]) with no network involved.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The objective reads taps; use <see cref="Measure"/> with a model.</exception>
+    public Tensor EvaluateImage(Tensor image) => Taps.Count == 0
+        ? Evaluate(new ObjectiveContext(null!, new Dictionary<string, Tensor>(), image))
+        : throw new InvalidOperationException($"'{Description}' reads the network ({string.Join(", ", Taps)}); measure it with a model");
+
     /// <summary>The objective's value per batch item ([N]).</summary>
     public Tensor Evaluate(ObjectiveContext context) =>
         EvaluateTerms(context).Select((value, k) => value * Terms[k].Weight).Aggregate((a, b) => a + b);

@@ -3,6 +3,9 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Parameterizations;
 
+/// <summary>Creates the parameterization of a render (height, width, batch, seed → a new parameterization the caller disposes).</summary>
+public delegate Parameterization ParameterizationFactory(int height, int width, int batch, int seed);
+
 /// <summary>
 /// Owns the free tensors of an image search and maps them to an RGB batch in [0,1].
 /// The optimizer changes <see cref="Parameters"/>; <see cref="Image"/> is a differentiable function of them.
@@ -93,16 +96,15 @@ public abstract class Parameterization : IDisposable
     public override string ToString() => Describe();
 
     /// <summary>A pixel-grid parameterization with seeded noise around mid-grey.</summary>
-    /// <param name="size">Image height and width.</param>
     /// <param name="std">Noise standard deviation (in the raw parameter's units; Lucid uses 0.01).</param>
-    public static Pixel Pixel(int size, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
+    public static Pixel Pixel(int height, int width, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
         double std = 0.01, int seed = 0) =>
-        new(size, size, batch, range, decorrelate, std, seed);
+        new(height, width, batch, range, decorrelate, std, seed);
 
     /// <summary>Lucid's default: Fourier coefficients with 1/f scaling, optionally decorrelated colour, squashed by a sigmoid.</summary>
-    public static Fourier Fourier(int size, int batch = 1, bool decorrelate = true, int seed = 0, double std = 0.01,
+    public static Fourier Fourier(int height, int width, int batch = 1, bool decorrelate = true, int seed = 0, double std = 0.01,
         double decayPower = 1) =>
-        new(size, size, batch, decorrelate, std, decayPower, seed);
+        new(height, width, batch, decorrelate, std, decayPower, seed);
 
     /// <summary>
     /// The given photo as the parameter ([N,3,H,W] in [0,1], copied). The default <see cref="PixelRange.Clamp"/>
@@ -112,8 +114,8 @@ public abstract class Parameterization : IDisposable
         Parameterizations.Pixel.FromImage(image, range);
 
     /// <summary>A compositional pattern-producing network mapping pixel coordinates to colour (Lucid's cppn).</summary>
-    public static Cppn Cppn(int size, int batch = 1, int seed = 0, int layers = 8, int hidden = 24) =>
-        new(size, size, batch, seed, layers, hidden);
+    public static Cppn Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24) =>
+        new(height, width, batch, seed, layers, hidden);
 
     /// <summary>
     /// A trainable float32 leaf holding a copy of <paramref name="initial"/> (never sharing its storage, so in-place

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ResearchKit.Objectives;
 using ResearchKit.Optimization;
 using ResearchKit.Parameterizations;
 using ResearchKit.Transforms;
@@ -6,29 +7,39 @@ using ResearchKit.Transforms;
 namespace ResearchKit.Priors;
 
 /// <summary>
-/// A published recipe for natural-looking visualizations: how the image is parameterized, which transforms and priors
-/// act on it, how it is optimized and for how long. The parameterization factory is not serialized; everything else is.
+/// A published recipe for natural-looking visualizations: how the image is parameterized, which transforms act on it,
+/// which penalties are subtracted from the objective and which priors edit the pixels after each step, how it is
+/// optimized and for how long. The parameterization factory and the penalties serialize as their descriptions.
 /// </summary>
 /// <param name="Name">Lookup name (case-insensitive in <see cref="PriorPresets.Get"/>).</param>
 /// <param name="Paper">The source of the settings, with any deviation noted.</param>
-/// <param name="CreateParameterization">(size, batch, seed) → a new parameterization (the caller disposes it).</param>
+/// <param name="CreateParameterization">(height, width, batch, seed) → a new parameterization (the caller disposes it).</param>
 /// <param name="Transforms">Random transforms applied to the image on every step.</param>
-/// <param name="Priors">Penalties and step edits, applied in list order.</param>
+/// <param name="Penalties">Regularizer terms subtracted from the objective (null for none).</param>
+/// <param name="Priors">Pixel edits after each step, applied in list order.</param>
 /// <param name="Optimizer">The update rule.</param>
 /// <param name="DefaultSteps">Optimizer steps used when the caller does not say.</param>
 public sealed record PriorPreset(
     string Name,
     string Paper,
-    [property: JsonIgnore] Func<int, int, int, Parameterization> CreateParameterization,
+    [property: JsonIgnore] ParameterizationFactory CreateParameterization,
     TransformPipeline Transforms,
-    IReadOnlyList<Prior> Priors,
+    [property: JsonIgnore] Objective? Penalties,
+    IReadOnlyList<StepPrior> Priors,
     OptimizerSettings Optimizer,
     int DefaultSteps)
 {
-    /// <summary>One line for captions: name, transforms, priors and optimizer.</summary>
+    /// <summary>The penalties in words, as JSON records them.</summary>
+    [JsonPropertyName("penalties")]
+    public string? PenaltiesDescription => Penalties?.Description;
+
+    /// <summary>One line for captions: name, transforms, penalties, priors and optimizer.</summary>
     public string Describe()
     {
-        string priors = Priors.Count == 0 ? "no priors" : string.Join(", ", Priors.Select(p => p.Describe()));
+        var parts = new List<string>();
+        if (Penalties is not null) parts.Add($"minus {Penalties.Description}");
+        parts.AddRange(Priors.Select(p => p.Describe()));
+        string priors = parts.Count == 0 ? "no priors" : string.Join(", ", parts);
         return $"{Name}: transforms {Transforms.Describe()}; {priors}; {Optimizer.Describe()}; {DefaultSteps} steps";
     }
 }
@@ -44,8 +55,9 @@ public static class PriorPresets
     public static PriorPreset None { get; } = new(
         "None",
         "Unregularized baseline (Erhan et al. 2009 activation maximization)",
-        (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Sigmoid, seed: seed),
+        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Sigmoid, seed: seed),
         TransformPipeline.None,
+        null,
         [],
         new Adam(0.05),
         512);
@@ -54,8 +66,9 @@ public static class PriorPresets
     public static PriorPreset Simonyan2013 { get; } = new(
         "Simonyan2013",
         "Simonyan, Vedaldi & Zisserman 2013, \"Deep Inside Convolutional Networks\" (L2-regularized ascent; step normalized, λ as decay)",
-        (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.None,
+        null,
         [new Decay(0.02), new PixelClamp()],
         new NormalizedAscent(1.5 / 255),
         256);
@@ -64,9 +77,10 @@ public static class PriorPresets
     public static PriorPreset MahendranVedaldi2015 { get; } = new(
         "MahendranVedaldi2015",
         "Mahendran & Vedaldi 2015, \"Understanding Deep Image Representations by Inverting Them\" (TV β=2, α-norm α=6; weights ours)",
-        (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.None,
-        [new TotalVariation(Weight: 0.01, Beta: 2), new AlphaNorm(Weight: 0.1, Alpha: 6), new PixelClamp()],
+        0.01 * Objective.TotalVariation(beta: 2) + 0.1 * Objective.AlphaNorm(alpha: 6),
+        [new PixelClamp()],
         new Adam(0.01),
         512);
 
@@ -86,8 +100,9 @@ public static class PriorPresets
     public static PriorPreset Lucid { get; } = new(
         "Lucid",
         "Olah, Mordvintsev & Schubert 2017, \"Feature Visualization\" (Lucid render_vis defaults)",
-        (size, batch, seed) => Parameterization.Fourier(size, batch, decorrelate: true, seed: seed),
+        (height, width, batch, seed) => Parameterization.Fourier(height, width, batch, decorrelate: true, seed: seed),
         TransformPipeline.Standard,
+        null,
         [],
         new Adam(0.05),
         512);
@@ -96,15 +111,32 @@ public static class PriorPresets
     public static PriorPreset Bilateral { get; } = new(
         "Bilateral",
         "ResearchKit: Yosinski et al. 2015's periodic blur with a bilateral filter (Tomasi & Manduchi 1998) in its place",
-        (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Clamp, std: 0.01, seed: seed),
+        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 0.01, seed: seed),
         TransformPipeline.Standard,
+        null,
         [new BilateralBlurEvery(Every: 4, SigmaSpace: 1.0, SigmaColor: 0.2), new PixelClamp()],
         new Adam(0.02),
         512);
 
+    /// <summary>
+    /// The dumbbell lab's class visualizer: Simonyan et al. 2013's class-model ascent on sigmoid pixels from faint noise,
+    /// with DeepDream's wrap-around jitter, Yosinski et al. 2015's blur every 4 steps and a light total-variation
+    /// penalty (Mahendran &amp; Vedaldi 2015). Made for small images (the lab's 64 px).
+    /// </summary>
+    public static PriorPreset PixelAscent { get; } = new(
+        "PixelAscent",
+        "Simonyan et al. 2013 class-model ascent in sigmoid pixel space, with a roll jitter (Mordvintsev et al. 2015), " +
+        "Yosinski et al. 2015's blur every 4 steps and total variation (Mahendran & Vedaldi 2015); settings ours",
+        (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Sigmoid, std: 0.1, seed: seed),
+        Transform.Roll(4),
+        0.005 * Objective.TotalVariation(beta: 2),
+        [new GaussianBlurEvery(Every: 4, Sigma: 0.5)],
+        new Adam(0.05),
+        160);
+
     /// <summary>Every preset, in the order above.</summary>
     public static IReadOnlyList<PriorPreset> All { get; } =
-        [None, Simonyan2013, MahendranVedaldi2015, Yosinski2015a, Yosinski2015b, Yosinski2015c, Yosinski2015d, Lucid, Bilateral];
+        [None, Simonyan2013, MahendranVedaldi2015, Yosinski2015a, Yosinski2015b, Yosinski2015c, Yosinski2015d, Lucid, Bilateral, PixelAscent];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">No preset has that name; the message lists the valid ones.</exception>
@@ -122,7 +154,7 @@ public static class PriorPresets
     static PriorPreset Yosinski(string row, double decay, int blurEvery, double blurSigma, double normPercentile,
         double contributionPercentile, double stepSize, int steps)
     {
-        var priors = new List<Prior>();
+        var priors = new List<StepPrior>();
         if (decay > 0) priors.Add(new Decay(decay));
         if (blurEvery > 0 && blurSigma > 0) priors.Add(new GaussianBlurEvery(blurEvery, blurSigma));
         if (normPercentile > 0) priors.Add(new ClipByNorm(normPercentile));
@@ -131,8 +163,9 @@ public static class PriorPresets
         return new PriorPreset(
             "Yosinski2015" + row,
             $"Yosinski et al. 2015, \"Understanding Neural Networks Through Deep Visualization\", Table 1 setting ({row}) (step normalized; size ours)",
-            (size, batch, seed) => Parameterization.Pixel(size, batch, PixelRange.Clamp, std: 10.0 / 255, seed: seed),
+            (height, width, batch, seed) => Parameterization.Pixel(height, width, batch, PixelRange.Clamp, std: 10.0 / 255, seed: seed),
             TransformPipeline.None,
+            null,
             priors,
             new NormalizedAscent(stepSize),
             steps);

@@ -8,7 +8,7 @@ namespace ResearchKit.Priors;
 /// Yosinski et al. 2015's L2 decay as a step: after every step θ ← (1 − Rate)·θ, θ measured from grey. Keeps a few
 /// extreme pixels from dominating.
 /// </summary>
-public sealed record Decay(double Rate) : Prior
+public sealed record Decay(double Rate) : StepPrior
 {
     /// <summary>Fraction of each pixel's deviation from grey removed per step, in [0,1].</summary>
     public double Rate { get; init; } = Rate is >= 0 and <= 1 ? Rate : throw new ArgumentOutOfRangeException(nameof(Rate), Rate, "The decay rate must be in [0,1].");
@@ -31,7 +31,7 @@ public sealed record Decay(double Rate) : Prior
 /// Yosinski et al. 2015: Gaussian-blur the pixels (σ = <see cref="Sigma"/>) after every <see cref="Every"/>-th step
 /// (steps 0, k, 2k, …). Repeated blurring damps high frequencies that the gradient keeps re-adding, a cheap smoothness prior.
 /// </summary>
-public sealed record GaussianBlurEvery(int Every, double Sigma) : Prior
+public sealed record GaussianBlurEvery(int Every, double Sigma) : StepPrior
 {
     /// <summary>Blur on steps that are multiples of this.</summary>
     public int Every { get; init; } = Every >= 1 ? Every : throw new ArgumentOutOfRangeException(nameof(Every), Every, "Blur every k ≥ 1 steps.");
@@ -59,7 +59,7 @@ public sealed record GaussianBlurEvery(int Every, double Sigma) : Prior
 /// strong edges alone, so shapes stay crisp instead of washing out. Colour distances are measured on the rendered image
 /// (so <see cref="SigmaColor"/> is in [0,1] colour units whatever the pixel range).
 /// </summary>
-public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, double SigmaColor = 0.2) : Prior
+public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, double SigmaColor = 0.2) : StepPrior
 {
     /// <summary>Filter on steps that are multiples of this.</summary>
     public int Every { get; init; } = Every >= 1 ? Every : throw new ArgumentOutOfRangeException(nameof(Every), Every, "Filter every k ≥ 1 steps.");
@@ -90,7 +90,7 @@ public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, do
 /// <see cref="Percentile"/>-th percentile of the image are set to grey. Only the strongest pixels survive, which
 /// localizes the visualization. 0 disables.
 /// </summary>
-public sealed record ClipByNorm(double Percentile) : Prior
+public sealed record ClipByNorm(double Percentile) : StepPrior
 {
     /// <summary>Percentile in [0,100] below which pixels are reset.</summary>
     public double Percentile { get; init; } = CheckPercentile(Percentile, nameof(Percentile));
@@ -116,7 +116,7 @@ public sealed record ClipByNorm(double Percentile) : Prior
 /// percentile are reset to grey. Unlike <see cref="ClipByNorm"/> this keeps the pixels that matter to the unit,
 /// not merely the bright ones. Needs the pixel gradient. 0 disables.
 /// </summary>
-public sealed record ClipByContribution(double Percentile) : Prior
+public sealed record ClipByContribution(double Percentile) : StepPrior
 {
     /// <summary>Percentile in [0,100] below which pixels are reset.</summary>
     public double Percentile { get; init; } = CheckPercentile(Percentile, nameof(Percentile));
@@ -148,7 +148,7 @@ public sealed record ClipByContribution(double Percentile) : Prior
 /// Calls <see cref="Parameterization.Constrain"/>: clamps <see cref="PixelRange.Clamp"/> pixels, and does nothing for
 /// parameterizations whose image is in range by construction (sigmoid, Fourier, CPPN).
 /// </summary>
-public sealed record PixelClamp : Prior
+public sealed record PixelClamp : StepPrior
 {
     /// <inheritdoc/>
     public override void AfterStep(PriorStepContext context)

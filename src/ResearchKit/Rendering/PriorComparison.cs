@@ -1,5 +1,7 @@
 using System.Diagnostics;
-using ResearchKit.Models;
+using System.Globalization;
+using ResearchKit.Imaging;
+using ResearchKit.IO;
 using ResearchKit.Objectives;
 using ResearchKit.Priors;
 
@@ -16,33 +18,103 @@ namespace ResearchKit.Rendering;
 public sealed record PriorComparisonRow(string Preset, string Paper, RenderResult Result, double Objective,
     double TotalVariation, double HighFrequencyEnergy, double Seconds);
 
-/// <summary>Renders one objective under several prior presets with the same seed, and measures each image.</summary>
-public static class PriorComparison
+/// <summary>
+/// One objective rendered under several prior presets with the same size and seed, each image measured: the priors
+/// side by side, as a contact sheet, a table and JSON.
+/// <code>using var priors = PriorComparison.Run(Render.Plan(model, "layer3:7").Size(128).Seed(0), steps: 128);</code>
+/// </summary>
+public sealed class PriorComparison : IDisposable
 {
+    PriorComparison(Objective objective, Provenance provenance, IReadOnlyList<PriorComparisonRow> rows) =>
+        (Objective, Provenance, Rows) = (objective, provenance, rows);
+
+    /// <summary>What was rendered.</summary>
+    public Objective Objective { get; }
+
+    /// <summary>Where the renders came from.</summary>
+    public Provenance Provenance { get; }
+
+    /// <summary>One row per preset, in the order asked (fewer when cancelled).</summary>
+    public IReadOnlyList<PriorComparisonRow> Rows { get; }
+
     /// <summary>
-    /// Renders <paramref name="objective"/> under each preset (all of <see cref="PriorPresets.All"/> by default),
-    /// with the same size and seed; <paramref name="steps"/> overrides each preset's default step count.
+    /// Renders <paramref name="plan"/>'s objective under each preset (all of <see cref="PriorPresets.All"/> by default)
+    /// with the plan's size, seed and device; <paramref name="steps"/> overrides each preset's default step count.
+    /// Progress (the plan's <see cref="RenderPlan.Progress"/>) counts the renders as one run, each preset a stage.
     /// </summary>
-    public static IReadOnlyList<PriorComparisonRow> Run(Model model, Objective objective, IEnumerable<PriorPreset>? presets = null,
-        int size = 224, int? steps = null, int seed = 0, Action<PriorPreset, RenderFrame>? onFrame = null, int frameInterval = 8,
-        CancellationToken cancellation = default)
+    /// <param name="onFrame">Receives each render's frames every <paramref name="frameInterval"/> steps, with its preset.</param>
+    public static PriorComparison Run(RenderPlan plan, IEnumerable<PriorPreset>? presets = null, int? steps = null,
+        Action<PriorPreset, RenderFrame>? onFrame = null, int frameInterval = 8, CancellationToken cancellation = default)
     {
+        var chosen = (presets ?? PriorPresets.All).ToList();
+        int total = chosen.Sum(p => steps ?? p.DefaultSteps), before = 0;
         var rows = new List<PriorComparisonRow>();
-        foreach (var preset in presets ?? PriorPresets.All)
+        foreach (var (preset, index) in chosen.Select((p, i) => (p, i)))
         {
             if (cancellation.IsCancellationRequested) break;
-            var plan = Render.Plan(model, objective).WithPreset(preset).Size(size).Seed(seed);
-            if (steps is { } n) plan = plan.Steps(n);
-            if (onFrame is not null) plan = plan.Every(frameInterval, f => onFrame(preset, f));
+            var presetPlan = plan.WithPreset(preset).InStage(new RenderStage($"[{index + 1}/{chosen.Count}] {preset.Name}", before, total));
+            if (steps is { } n) presetPlan = presetPlan.Steps(n);
+            if (onFrame is not null) presetPlan = presetPlan.Every(frameInterval, f => onFrame(preset, f));
+            before += presetPlan.StepCount;
             var clock = Stopwatch.StartNew();
-            var result = plan.Run(cancellation);
+            var result = presetPlan.Run(cancellation);
             clock.Stop();
             rows.Add(new PriorComparisonRow(preset.Name, preset.Paper, result,
-                objective.Measure(model, result.Images).Average(),
+                plan.Objective.Measure(plan.Model, result.Images).Average(),
                 ImageStatistics.TotalVariation(result.Images, beta: 1).mean().item<float>(),
                 ImageStatistics.HighFrequencyEnergy(result.Images).Average(),
                 clock.Elapsed.TotalSeconds));
         }
-        return rows;
+        return new PriorComparison(plan.Objective, Provenance.Of(plan.Model, plan.SeedValue, plan.Command), rows);
+    }
+
+    /// <summary>The renders side by side, each captioned with its preset and the activation reached.</summary>
+    public ContactSheet Sheet(int columns = 4)
+    {
+        var sheet = ContactSheet.Create(columns).Title($"{Provenance.Model} {Objective}");
+        foreach (var row in Rows) sheet.Add(row.Result.Images, string.Create(CultureInfo.InvariantCulture, $"{row.Preset} {row.Objective:0.##}"));
+        return sheet;
+    }
+
+    /// <summary>The measurements as a Markdown table.</summary>
+    public string ToMarkdown() =>
+        "| preset | objective | total variation | high-frequency energy | seconds |\n|---|---:|---:|---:|---:|\n" +
+        string.Concat(Rows.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"| {r.Preset} | {r.Objective:0.###} | {r.TotalVariation:0.####} | {r.HighFrequencyEnergy:0.####} | {r.Seconds:0.#} |\n")));
+
+    /// <summary>
+    /// Writes the contact sheet to <paramref name="path"/>, the table beside it (<c>.md</c>) and a <see cref="Sidecar"/>
+    /// (<c>.json</c>) with every row's measurements and render settings, each atomically.
+    /// </summary>
+    /// <returns>The files written.</returns>
+    /// <exception cref="OutputExistsException">A file exists and <paramref name="overwrite"/> is false.</exception>
+    public IReadOnlyList<string> Save(string path, bool overwrite = false)
+    {
+        string table = Path.ChangeExtension(path, ".md");
+        Outputs.EnsureWritable(overwrite, path, table, Sidecar.PathFor(path));
+        Sheet().Save(path);
+        AtomicFile.WriteAllText(table, $"# {Provenance.Model}: {Objective}\n\n{ToMarkdown()}");
+        var sidecar = Sidecar.Write(path, Provenance, new
+        {
+            objective = Objective.Description,
+            rows = Rows.Select(r => new
+            {
+                preset = r.Preset,
+                paper = r.Paper,
+                objective = r.Objective,
+                totalVariation = r.TotalVariation,
+                highFrequencyEnergy = r.HighFrequencyEnergy,
+                seconds = r.Seconds,
+                stop = r.Result.Stop,
+                settings = r.Result.Settings,
+            }),
+        });
+        return [path, table, sidecar];
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var row in Rows) row.Result.Dispose();
     }
 }

@@ -3,17 +3,34 @@ using static TorchSharp.torch;
 namespace ResearchKit.Rendering;
 
 /// <summary>
-/// The state of a render at one step, handed to callbacks. <see cref="Image"/> is valid only during the callback; keep
-/// a picture with <see cref="CopyImage"/> (a plain <c>clone()</c> made in the callback belongs to the step's dispose
-/// scope and is freed with it).
+/// Where a run stands after a step: a render, or a run of several renders (a dream's octaves, zoom frames, the layers
+/// of a comparison), whose steps are counted together.
 /// </summary>
-/// <param name="Step">Steps done so far (1-based).</param>
-/// <param name="TotalSteps">Steps planned.</param>
-/// <param name="Image">Current image(s), [N,3,H,W] in [0,1], on the CPU.</param>
-/// <param name="Objective">Objective value (mean over the batch) before penalties.</param>
-/// <param name="Terms">Each objective term's mean value, keyed by its description, then each prior penalty's.</param>
-public sealed record RenderFrame(int Step, int TotalSteps, Tensor Image, double Objective, IReadOnlyDictionary<string, double> Terms)
+/// <param name="Step">Steps done so far in the run (1-based).</param>
+/// <param name="TotalSteps">Steps in the run.</param>
+/// <param name="Objective">Objective value (mean over the batch, before penalties) at this step.</param>
+/// <param name="Stage">Which part of a longer run this step belongs to, e.g. <c>frame 3/10 · octave 2/4</c>; null for a single render.</param>
+public sealed record RenderProgress(int Step, int TotalSteps, double Objective, string? Stage = null);
+
+/// <summary>
+/// The state of a render at one step, handed to frame callbacks. <see cref="Image"/> is valid only during the callback;
+/// keep a picture with <see cref="CopyImage"/> (a plain <c>clone()</c> made in the callback belongs to the step's
+/// dispose scope and is freed with it).
+/// </summary>
+/// <param name="Progress">Where the run stands.</param>
+/// <param name="Image">Current image(s), [N,C,H,W] in [0,1], on the CPU.</param>
+/// <param name="Terms">Each objective term's mean value, keyed by its description, then each penalty's.</param>
+public sealed record RenderFrame(RenderProgress Progress, Tensor Image, IReadOnlyDictionary<string, double> Terms)
 {
+    /// <summary>Steps done so far in the run (1-based).</summary>
+    public int Step => Progress.Step;
+
+    /// <summary>Steps in the run.</summary>
+    public int TotalSteps => Progress.TotalSteps;
+
+    /// <summary>Objective value (mean over the batch, before penalties).</summary>
+    public double Objective => Progress.Objective;
+
     /// <summary>A copy of <see cref="Image"/> that belongs to the caller and outlives the callback; dispose it when done.</summary>
     public Tensor CopyImage() => Image.detach().clone().DetachFromDisposeScope();
 }
@@ -28,12 +45,15 @@ public sealed class RenderHistory
     /// <summary>Step numbers recorded.</summary>
     public IReadOnlyList<int> Steps => _steps;
 
-    /// <summary>Objective value (mean over the batch) at each recorded step.</summary>
+    /// <summary>Objective value (mean over the batch, before penalties) at each recorded step.</summary>
     public IReadOnlyList<double> Objective => _objective;
 
     /// <summary>Each term's value at each recorded step.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<double>> Terms =>
         _terms.ToDictionary(t => t.Key, t => (IReadOnlyList<double>)t.Value);
+
+    /// <summary>Each term's value at the last recorded step.</summary>
+    public IReadOnlyDictionary<string, double> FinalTerms => _terms.ToDictionary(t => t.Key, t => t.Value.Count > 0 ? t.Value[^1] : double.NaN);
 
     internal void Add(int step, double objective, IReadOnlyDictionary<string, double> terms)
     {
@@ -47,7 +67,7 @@ public sealed class RenderHistory
     }
 }
 
-/// <summary>Why a render ended.</summary>
+/// <summary>Why a render (or a run of renders: a dream, a zoom) ended.</summary>
 public enum RenderStop
 {
     /// <summary>Every step ran.</summary>

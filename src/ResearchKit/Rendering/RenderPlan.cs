@@ -4,16 +4,20 @@ using ResearchKit.Optimization;
 using ResearchKit.Parameterizations;
 using ResearchKit.Priors;
 using ResearchKit.Transforms;
+using static TorchSharp.torch;
 
 namespace ResearchKit.Rendering;
 
-/// <summary>Creates the parameterization of a render from its seed.</summary>
-public delegate Parameterization ParameterizationFactory(int height, int width, int batch, int seed);
+/// <summary>A render's place in a longer run (a dream's octaves, zoom frames): how its steps are counted in progress reports.</summary>
+/// <param name="Label">What this render is within the run, e.g. <c>octave 2/4</c>.</param>
+/// <param name="StepsBefore">Steps of the run done before this render starts.</param>
+/// <param name="TotalSteps">Steps in the whole run.</param>
+public sealed record RenderStage(string Label, int StepsBefore, int TotalSteps);
 
 /// <summary>
-/// An immutable description of one render: model, objective, parameterization, transforms, priors, optimizer, steps
-/// and seed. Every method returns a changed copy, so plans read as sentences and can be shared:
-/// <code>Render.Plan(model, "layer3:7").WithPreset("lucid").Batch(4).Steps(256).Run()</code>
+/// An immutable description of one render: model, objective, penalties, parameterization, transforms, step priors,
+/// optimizer, steps and seed. Every method returns a changed copy, so plans read as sentences and can be shared:
+/// <code>Render.Plan(model, "layer3:7").WithPreset("lucid").Size(128, 256).Batch(4).Steps(256).Run()</code>
 /// Defaults are Lucid's: Fourier + decorrelated colour, the standard transforms, Adam 0.05.
 /// </summary>
 public sealed record RenderPlan
@@ -22,9 +26,9 @@ public sealed record RenderPlan
     {
         Model = model;
         Objective = objective;
-        var lucid = PriorPresets.Get("lucid");
-        (PresetName, CreateParameterization, Transforms, Priors, Optimizer, StepCount) =
-            (lucid.Name, (h, w, n, s) => lucid.CreateParameterization(h, n, s), lucid.Transforms, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
+        var lucid = PriorPresets.Lucid;
+        (PresetName, CreateParameterization, Transforms, Penalties, Priors, Optimizer, StepCount) =
+            (lucid.Name, lucid.CreateParameterization, lucid.Transforms, lucid.Penalties, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
         Height = model.InputHeight;
         Width = model.InputWidth;
     }
@@ -33,14 +37,16 @@ public sealed record RenderPlan
     public Model Model { get; init; }
     /// <summary>What to maximize.</summary>
     public Objective Objective { get; init; }
+    /// <summary>Regularizer terms subtracted from the objective (e.g. a preset's total variation); null for none.</summary>
+    public Objective? Penalties { get; init; }
     /// <summary>Name of the preset the plan started from (null once the pieces no longer match it).</summary>
     public string? PresetName { get; init; }
     /// <summary>Makes the free parameters and maps them to an image.</summary>
     public ParameterizationFactory CreateParameterization { get; init; }
     /// <summary>Robustness transforms applied to the image every step.</summary>
     public ITransform Transforms { get; init; }
-    /// <summary>Natural-image priors.</summary>
-    public IReadOnlyList<Prior> Priors { get; init; }
+    /// <summary>Pixel edits after each step (blur every k steps, clipping, decay).</summary>
+    public IReadOnlyList<StepPrior> Priors { get; init; }
     /// <summary>How parameters are updated.</summary>
     public OptimizerSettings Optimizer { get; init; }
     /// <summary>Optimizer steps.</summary>
@@ -57,17 +63,24 @@ public sealed record RenderPlan
     public int FrameInterval { get; init; }
     /// <summary>Receives frames.</summary>
     public Action<RenderFrame>? OnFrame { get; init; }
-    /// <summary>The command line, recorded in the settings.</summary>
+    /// <summary>Told after every step (no image: cheap enough for a progress bar).</summary>
+    public IProgress<RenderProgress>? Progress { get; init; }
+    /// <summary>This render's place in a longer run, for progress reports; null for a render on its own.</summary>
+    public RenderStage? Stage { get; init; }
+    /// <summary>The command line, recorded in the provenance.</summary>
     public string? Command { get; init; }
     /// <summary>Where the render computes; null (the default) for wherever the model is when the plan runs.</summary>
     public RenderDevice? Device { get; init; }
+    /// <summary>Compute the objective's gradient tile by tile, tiles at most this many pixels per side; null for the whole image at once.</summary>
+    public int? Tile { get; init; }
 
-    /// <summary>Takes parameterization, transforms, priors, optimizer and default steps from a preset.</summary>
+    /// <summary>Takes parameterization, transforms, penalties, step priors, optimizer and default steps from a preset.</summary>
     public RenderPlan WithPreset(PriorPreset preset) => this with
     {
         PresetName = preset.Name,
-        CreateParameterization = (h, w, n, s) => preset.CreateParameterization(h, n, s),
+        CreateParameterization = preset.CreateParameterization,
         Transforms = preset.Transforms,
+        Penalties = preset.Penalties,
         Priors = preset.Priors,
         Optimizer = preset.Optimizer,
         StepCount = preset.DefaultSteps,
@@ -79,14 +92,34 @@ public sealed record RenderPlan
     /// <summary>Uses another parameterization.</summary>
     public RenderPlan WithParameterization(ParameterizationFactory factory) => this with { CreateParameterization = factory, PresetName = null };
 
+    /// <summary>
+    /// Starts from <paramref name="image"/> ([N,3,H,W] in [0,1], kept by reference until the plan runs) as pixels in
+    /// pixel units, clamped to [0,1] after every step: the image's size and batch become the plan's.
+    /// </summary>
+    public RenderPlan StartingFrom(Tensor image)
+    {
+        ImageTensors.RequireBatch(image, nameof(image));
+        return this with
+        {
+            CreateParameterization = (_, _, _, _) => Parameterization.FromImage(image),
+            Height = (int)image.shape[2],
+            Width = (int)image.shape[3],
+            BatchSize = (int)image.shape[0],
+            PresetName = null,
+        };
+    }
+
     /// <summary>Uses other transforms.</summary>
     public RenderPlan WithTransforms(ITransform transforms) => this with { Transforms = transforms, PresetName = null };
 
-    /// <summary>Replaces the priors.</summary>
-    public RenderPlan WithPriors(params IReadOnlyList<Prior> priors) => this with { Priors = priors, PresetName = null };
+    /// <summary>Replaces the penalties subtracted from the objective (null for none).</summary>
+    public RenderPlan WithPenalties(Objective? penalties) => this with { Penalties = penalties, PresetName = null };
 
-    /// <summary>Adds priors to the current ones.</summary>
-    public RenderPlan AddPriors(params IReadOnlyList<Prior> priors) => this with { Priors = [.. Priors, .. priors], PresetName = null };
+    /// <summary>Replaces the step priors.</summary>
+    public RenderPlan WithPriors(params IReadOnlyList<StepPrior> priors) => this with { Priors = priors, PresetName = null };
+
+    /// <summary>Adds step priors to the current ones.</summary>
+    public RenderPlan AddPriors(params IReadOnlyList<StepPrior> priors) => this with { Priors = [.. Priors, .. priors], PresetName = null };
 
     /// <summary>Uses another optimizer.</summary>
     public RenderPlan WithOptimizer(OptimizerSettings optimizer) => this with { Optimizer = optimizer, PresetName = null };
@@ -102,16 +135,28 @@ public sealed record RenderPlan
 
     /// <summary>Sets the image size.</summary>
     public RenderPlan Size(int height, int width) =>
-        height is >= 8 and <= MaxSide && width is >= 8 and <= MaxSide
+        height is >= MinSide and <= MaxSide && width is >= MinSide and <= MaxSide
             ? this with { Height = height, Width = width }
-            : throw new ArgumentOutOfRangeException(nameof(height), $"image size {height}x{width} is outside 8..{MaxSide}; use Dream with tiling for larger images");
+            : throw new ArgumentOutOfRangeException(nameof(height), $"image size {width}x{height} is outside {MinSide}..{MaxSide} pixels per side (width x height); use Dream with tiling for larger images");
 
     /// <summary>Renders <paramref name="batch"/> images at once.</summary>
-    public RenderPlan Batch(int batch) => this with { BatchSize = batch is > 0 and <= 256 ? batch : throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be in 1..256") };
+    public RenderPlan Batch(int batch) => this with { BatchSize = batch is > 0 and <= MaxBatch ? batch : throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in 1..{MaxBatch}") };
 
     /// <summary>Calls <paramref name="onFrame"/> every <paramref name="interval"/> steps and at the end.</summary>
     public RenderPlan Every(int interval, Action<RenderFrame> onFrame) =>
         this with { FrameInterval = interval > 0 ? interval : throw new ArgumentOutOfRangeException(nameof(interval)), OnFrame = onFrame };
+
+    /// <summary>Tells <paramref name="progress"/> where the render stands after every step.</summary>
+    public RenderPlan ReportTo(IProgress<RenderProgress>? progress) => this with { Progress = progress };
+
+    /// <summary>Counts this render's steps as part of a longer run in progress reports.</summary>
+    public RenderPlan InStage(RenderStage? stage) => this with { Stage = stage };
+
+    /// <summary>Computes the objective's gradient over tiles of at most <paramref name="tile"/> pixels per side (null: whole image).</summary>
+    public RenderPlan Tiled(int? tile) => this with
+    {
+        Tile = tile is null or >= MinTile ? tile : throw new ArgumentOutOfRangeException(nameof(tile), tile, $"tiles must be at least {MinTile} pixels per side"),
+    };
 
     /// <summary>
     /// Computes on <paramref name="device"/>: running the plan moves the model there (where it stays) and makes the
@@ -126,8 +171,17 @@ public sealed record RenderPlan
     /// <summary>Records the command line that made this plan.</summary>
     public RenderPlan FromCommand(string command) => this with { Command = command };
 
-    /// <summary>Largest side a single (untiled) render accepts.</summary>
+    /// <summary>Smallest side a render accepts.</summary>
+    public const int MinSide = 8;
+
+    /// <summary>Largest side a render from noise accepts (larger images: start from a photo and tile).</summary>
     public const int MaxSide = 2048;
+
+    /// <summary>Largest batch.</summary>
+    public const int MaxBatch = 256;
+
+    /// <summary>Smallest tile side.</summary>
+    public const int MinTile = 32;
 
     /// <summary>Runs the plan (see <see cref="Renderer.Run"/>).</summary>
     public RenderResult Run(CancellationToken cancellation = default) => Renderer.Run(this, cancellation);

@@ -1,4 +1,4 @@
-using ResearchKit.Objectives;
+using ResearchKit.IO;
 using ResearchKit.Parameterizations;
 using ResearchKit.Priors;
 using TorchSharp;
@@ -6,90 +6,83 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Rendering;
 
-/// <summary>The one optimization loop: parameterization → transforms → model → objective − penalties → step → priors.</summary>
+/// <summary>
+/// The one optimization loop of the kit: parameterization → transforms → model → objective − penalties → optimizer
+/// step → step priors. Renders from noise, DeepDream (a schedule of renders that start from a photo, see
+/// <see cref="Dreaming.Dream"/>) and the dumbbell lab's class visualizations all run here.
+/// </summary>
 public static class Renderer
 {
     /// <summary>
     /// Runs <paramref name="plan"/> on its device (moving the model there). Memory stays flat (each step lives in a
-    /// dispose scope). Cancellation or a non-finite objective stops at the next step and returns the last good image;
-    /// the result says why it stopped. Images come back on the CPU.
+    /// dispose scope). Cancellation or a non-finite objective or gradient stops at the next step and returns the last
+    /// good image; the result says why it stopped. Images come back on the CPU.
     /// </summary>
     /// <exception cref="DeviceUnavailableException">The plan's device is not in this build or on this machine.</exception>
     public static RenderResult Run(RenderPlan plan, CancellationToken cancellation = default)
     {
         var device = plan.Device?.Resolve() ?? plan.Model.Device;
         var model = plan.Model.To(device);
-        var objective = plan.Objective;
-        foreach (var tap in objective.Taps) model.ResolveTap(tap);
+        var loss = new RenderLoss(plan.Objective, plan.Penalties);
+        foreach (var tap in loss.Taps) model.ResolveTap(tap);
         var random = new Random(plan.SeedValue);
         using var parameterization = plan.CreateParameterization(plan.Height, plan.Width, plan.BatchSize, plan.SeedValue);
         parameterization.To(device);
         using var optimizer = plan.Optimizer.Create(parameterization.Parameters);
         var pixelLeaf = (parameterization as IPixelImage)?.Pixels;
+        var stage = plan.Stage ?? new RenderStage("", 0, plan.StepCount);
         var history = new RenderHistory();
-        var settings = Settings(plan, parameterization, device);
 
-        Tensor lastGood = SnapshotImage(parameterization);
+        Tensor lastGood = Snapshot(parameterization);
         var stop = RenderStop.Completed;
         int done = 0;
         for (int step = 0; step < plan.StepCount; step++)
         {
             if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
-            using (var scope = NewDisposeScope())
-            using (model.Kernels())
+            using var scope = NewDisposeScope();
+            // The whole step runs on the model's kernels: other threads' models cannot switch them mid-step.
+            using var pass = model.Pass();
+            optimizer.ZeroGrad();
+            var image = parameterization.Image();
+            var input = plan.Transforms.Apply(image, random);
+            var values = loss.Backward(pass, input, image, plan.Tile);
+            // One read-back per step: the values and a sum of every gradient (NaN or ∞ anywhere makes it non-finite).
+            var gradientSum = parameterization.Parameters.Select(p => p.grad is { } g ? g.sum() : zeros(1, device: device).sum());
+            var read = cat([values, stack(gradientSum).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
+            optimizer.Step();
+            using (no_grad())
             {
-                var image = parameterization.Image();
-                var transformed = plan.Transforms.Apply(image, random);
-                var activations = model.Run(transformed, objective.Taps);
-                var termValues = objective.EvaluateTerms(new ObjectiveContext(model, activations, image));
-                var total = termValues.Select((v, k) => v * objective.Terms[k].Weight).Aggregate((a, b) => a + b);
-                var penalties = plan.Priors.Select(p => (Prior: p, Value: p.Penalty(image))).Where(p => p.Value is not null).ToList();
-                var loss = -total.sum();
-                foreach (var (_, value) in penalties) loss = loss + value!.sum();
-
-                double objectiveValue = total.mean().item<float>();
-                if (!double.IsFinite(objectiveValue) || !double.IsFinite(loss.item<float>())) { stop = RenderStop.NonFinite; break; }
-                optimizer.ZeroGrad();
-                loss.backward();
-                if (parameterization.Parameters.Any(p => p.grad is { } g && !g.isfinite().all().item<bool>())) { stop = RenderStop.NonFinite; break; }
-                optimizer.Step();
-                using (no_grad())
-                {
-                    foreach (var prior in plan.Priors)
-                        prior.AfterStep(new PriorStepContext(step, parameterization, pixelLeaf?.grad));
-                    parameterization.Constrain();
-                }
-
-                var terms = new Dictionary<string, double>();
-                for (int k = 0; k < termValues.Count; k++)
-                    terms[objective.Terms[k].Term.Description] = termValues[k].mean().item<float>();
-                foreach (var (prior, value) in penalties)
-                    terms[$"penalty: {prior.Describe()}"] = value!.mean().item<float>();
-                history.Add(step + 1, objectiveValue, terms);
-                done = step + 1;
-
-                bool frame = plan.OnFrame is not null && (done % plan.FrameInterval == 0 || done == plan.StepCount);
-                bool keep = frame || done == plan.StepCount || cancellation.IsCancellationRequested;
-                if (keep)
-                {
-                    var snapshot = SnapshotImage(parameterization);
-                    lastGood.Dispose();
-                    lastGood = snapshot;
-                }
-                if (frame) plan.OnFrame!(new RenderFrame(done, plan.StepCount, lastGood, objectiveValue, terms));
+                foreach (var prior in plan.Priors) prior.AfterStep(new PriorStepContext(step, parameterization, pixelLeaf?.grad));
+                parameterization.Constrain();
             }
+
+            done = step + 1;
+            double objective = read[0];
+            var terms = loss.Names.Select((name, k) => (name, value: read[2 + k])).ToDictionary(t => t.name, t => t.value);
+            history.Add(done, objective, terms);
+            var progress = new RenderProgress(stage.StepsBefore + done, stage.TotalSteps, objective, stage.Label.Length > 0 ? stage.Label : null);
+            plan.Progress?.Report(progress);
+            bool frame = plan.OnFrame is not null && (done % plan.FrameInterval == 0 || done == plan.StepCount);
+            if (frame || done == plan.StepCount || cancellation.IsCancellationRequested)
+            {
+                var snapshot = Snapshot(parameterization);
+                lastGood.Dispose();
+                lastGood = snapshot;
+            }
+            if (frame) plan.OnFrame!(new RenderFrame(progress, lastGood, terms));
         }
         // After an early stop the parameters hold the last completed step's image; keep it if it is finite.
         if (stop != RenderStop.Completed && done > 0)
         {
-            var current = SnapshotImage(parameterization);
+            var current = Snapshot(parameterization);
             if (current.isfinite().all().item<bool>()) (lastGood, current) = (current, lastGood);
             current.Dispose();
         }
-        return new RenderResult(lastGood, history, settings with { Steps = plan.StepCount }, stop, done);
+        return new RenderResult(lastGood, history, Settings(plan, loss, parameterization), Provenance.Of(model, plan.SeedValue, plan.Command), stop, done);
     }
 
-    static Tensor SnapshotImage(Parameterization parameterization)
+    static Tensor Snapshot(Parameterization parameterization)
     {
         // Owned by the caller across steps, so it must not belong to any step's dispose scope.
         using var noGrad = no_grad();
@@ -97,11 +90,10 @@ public static class Renderer
         return parameterization.Image().detach().to(CPU, copy: true).DetachFromDisposeScope();
     }
 
-    static RenderSettings Settings(RenderPlan plan, Parameterization parameterization, Device device) => new()
+    static RenderSettings Settings(RenderPlan plan, RenderLoss loss, Parameterization parameterization) => new()
     {
-        Model = plan.Model.Name,
-        Normalization = plan.Model.NormalizationDescription,
         Objective = plan.Objective.Description,
+        Penalties = plan.Penalties?.Description,
         Preset = plan.PresetName,
         Parameterization = parameterization.Describe(),
         Transforms = plan.Transforms.Describe(),
@@ -111,9 +103,6 @@ public static class Renderer
         Width = plan.Width,
         Batch = plan.BatchSize,
         Steps = plan.StepCount,
-        Seed = plan.SeedValue,
-        Device = RenderDevice.Of(device).ToString(),
-        Kernels = plan.Model.Execution.Name,
-        Command = plan.Command,
+        Tile = plan.Tile,
     };
 }

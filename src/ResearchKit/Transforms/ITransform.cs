@@ -10,6 +10,7 @@ namespace ResearchKit.Transforms;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(Pad), "pad")]
 [JsonDerivedType(typeof(Jitter), "jitter")]
+[JsonDerivedType(typeof(Roll), "roll")]
 [JsonDerivedType(typeof(RandomScale), "scale")]
 [JsonDerivedType(typeof(RandomRotate), "rotate")]
 [JsonDerivedType(typeof(CropOrPad), "cropOrPad")]

@@ -48,6 +48,9 @@ public sealed class TransformPipeline : ITransform
     /// <summary>Then crop a random window <paramref name="pixels"/> smaller each way.</summary>
     public TransformPipeline Jitter(int pixels) => Then(new Jitter(pixels));
 
+    /// <summary>Then shift by up to <paramref name="pixels"/> each way, wrapping around (DeepDream's jitter).</summary>
+    public TransformPipeline Roll(int pixels) => Then(new Roll(pixels));
+
     /// <summary>Then resize by one of <paramref name="scales"/>.</summary>
     public TransformPipeline Scale(params double[] scales) => Then(new RandomScale(scales));
 
@@ -90,6 +93,9 @@ public static class Transform
 
     /// <inheritdoc cref="TransformPipeline.Jitter"/>
     public static TransformPipeline Jitter(int pixels) => TransformPipeline.None.Jitter(pixels);
+
+    /// <inheritdoc cref="TransformPipeline.Roll"/>
+    public static TransformPipeline Roll(int pixels) => TransformPipeline.None.Roll(pixels);
 
     /// <inheritdoc cref="TransformPipeline.Scale(double[])"/>
     public static TransformPipeline Scale(params double[] scales) => TransformPipeline.None.Scale(scales);

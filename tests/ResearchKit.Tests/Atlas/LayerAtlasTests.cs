@@ -28,7 +28,7 @@ public sealed class LayerAtlasTests : IDisposable
     }
 
     static AtlasSettings Settings(string channels = "0-6", int batch = 2, int steps = 6) =>
-        new("b", AtlasSettings.ParseChannels(channels), Steps: steps, Size: 32, Seed: 5, Batch: batch);
+        new("b", AtlasSettings.ParseChannels(channels), Steps: steps, Height: 32, Width: 32, Seed: 5, Batch: batch);
 
     string Dir(string name) => Path.Combine(_folder, name);
 

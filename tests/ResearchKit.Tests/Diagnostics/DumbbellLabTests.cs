@@ -17,7 +17,7 @@ public sealed class DumbbellLabFixture : IDisposable
     public static DumbbellLabSettings Tiny(double plantedProbability) => new(Seed: 1, PlantedProbability: plantedProbability,
         TrainImagesPerClass: 150, Epochs: 4, ImageSize: 32, TestImagesPerClass: 40, ProbeImages: 60, Threads: 1);
 
-    public static IClassVisualizer Visualizer { get; } = new PixelAscentVisualizer(new PixelAscentSettings(Steps: 60));
+    public static IClassVisualizer Visualizer { get; } = new PresetClassVisualizer(Steps: 60);
 
     readonly TempFolder _folder = new();
     public DumbbellReport Planted { get; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ResearchKit.Dreaming;
+using ResearchKit.Rendering;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
 using ResearchKit.Models;
@@ -137,16 +138,16 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
     public void Progress_and_step_callbacks_follow_every_step_and_cancellation_returns_a_full_size_image()
     {
         using var photo = Photo(width: 96);
-        var reports = new List<DreamProgress>();
+        var reports = new List<RenderProgress>();
         var sizes = new List<long>();
         using var cts = new CancellationTokenSource();
-        var progress = new Inline(p => { reports.Add(p); if (p.StepsDone == 5) cts.Cancel(); });
+        var progress = new Inline(p => { reports.Add(p); if (p.Step == 5) cts.Cancel(); });
         using var dream = Dream.Run(_model, photo, Quick("layer2"), progress, step => sizes.Add(step.Image.shape[3]), cts.Token);
-        Assert.Equal(DreamStop.Cancelled, dream.Stop);
+        Assert.Equal(RenderStop.Cancelled, dream.Stop);
         Assert.Equal(5, dream.StepsDone);
-        Assert.Equal([1, 2, 3, 4, 5], reports.Select(r => r.StepsDone));
+        Assert.Equal([1, 2, 3, 4, 5], reports.Select(r => r.Step));
         Assert.Equal(18, reports[0].TotalSteps);
-        Assert.Equal((1, 5), (reports[^1].Octave, reports[^1].Step));
+        Assert.Equal("octave 1/3", reports[^1].Stage);
         Assert.All(sizes, w => Assert.Equal(49L, w));  // 96 → 69 → 49: the smallest octave
         Assert.Equal(photo.shape, dream.Image.shape);
     }
@@ -170,9 +171,11 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
         string path = Path.Combine(_folder, "dream.png");
         Assert.Equal([path, Path.Combine(_folder, "dream.json")], dream.Save(path, source: "chelsea.jpg", command: "researchkit dream"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "dream.json")));
-        var record = json.RootElement.GetProperty("dream");
+        var provenance = json.RootElement.GetProperty("provenance");
+        var record = json.RootElement.GetProperty("settings");
         var settings = record.GetProperty("settings");
-        Assert.Equal("resnet18", record.GetProperty("model").GetString());
+        Assert.Equal("resnet18", provenance.GetProperty("model").GetString());
+        Assert.Equal("researchkit dream", provenance.GetProperty("command").GetString());
         Assert.Equal("layer layer2", settings.GetProperty("objective").GetString());
         Assert.Equal(1, settings.GetProperty("octaves").GetInt32());
         Assert.Equal(1.4, settings.GetProperty("octaveScale").GetDouble());
@@ -182,8 +185,9 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
         Assert.Equal(48, settings.GetProperty("tile").GetInt32());
         Assert.Equal(4, settings.GetProperty("seed").GetInt32());
         Assert.Equal("chelsea.jpg", record.GetProperty("source").GetString());
-        Assert.False(string.IsNullOrEmpty(record.GetProperty("libraryVersion").GetString()));
-        Assert.Equal("completed", json.RootElement.GetProperty("stop").GetString());
+        Assert.Equal(64, record.GetProperty("width").GetInt32());
+        Assert.False(string.IsNullOrEmpty(provenance.GetProperty("libraryVersion").GetString()));
+        Assert.Equal("completed", json.RootElement.GetProperty("outcome").GetProperty("stop").GetString());
         Assert.Equal([1, 3, 43, 64], ImageIO.Load(path).shape);
         Assert.Throws<OutputExistsException>(() => dream.Save(path));
         dream.Save(path, overwrite: true);
@@ -192,7 +196,7 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
     [Fact]
     public void Layer_comparison_dreams_each_numbered_layer_and_lays_them_out_with_captions()
     {
-        Assert.Equal(["layer1", "layer2", "layer3", "layer4"], Dream.NumberedLayers(_model));
+        Assert.Equal(["layer1", "layer2", "layer3", "layer4"], _model.NumberedLayers());
         using var photo = Photo(width: 64);
         using var comparison = Dream.CompareLayers(_model, photo, Quick("layer1") with { Octaves = 1, StepsPerOctave = 3 }, ["layer1", "layer2"]);
         Assert.Equal(["layer1", "layer2"], comparison.Dreams.Select(d => d.Layer));
@@ -224,8 +228,8 @@ public sealed class DreamTests(ResNet18Fixture fixture, ITestOutputHelper output
         Assert.Equal(LiveAfter(3), LiveAfter(40));
     }
 
-    sealed class Inline(Action<DreamProgress> report) : IProgress<DreamProgress>
+    sealed class Inline(Action<RenderProgress> report) : IProgress<RenderProgress>
     {
-        public void Report(DreamProgress value) => report(value);
+        public void Report(RenderProgress value) => report(value);
     }
 }

@@ -10,18 +10,17 @@ public class OctaveTests
     public OctaveTests() => TorchRuntime.EnsureLoaded();
 
     [Fact]
-    public void Octave_carry_is_exact_when_every_step_adds_a_constant()
+    public void Octave_carry_is_exact_when_every_octave_adds_a_constant()
     {
-        // Each step adds 0.01 everywhere; a constant detail survives any resize, so the dream must be the photo itself
-        // plus octaves × steps × 0.01: the detail is carried to every octave, never dropped and never added twice.
+        // Each octave adds 0.04 everywhere; a constant detail survives any resize, so the dream must be the photo itself
+        // plus octaves × 0.04: the detail is carried to every octave, never dropped and never added twice.
         using var scope = NewDisposeScope();
         var photo = rand([1, 3, 40, 56], generator: new Generator(3)).mul_(0.4).add_(0.2);
         var sizes = new List<long[]>();
-        var dream = Dream.DeepDream(photo, octaveCount: 3, octaveScale: 1.5, steps: 4, (image, octave, step) =>
+        var dream = Dream.DeepDream(photo, octaveCount: 3, octaveScale: 1.5, (image, octave) =>
         {
-            if (step == 0) sizes.Add(image.shape);
-            image.add_(0.01);
-            return true;
+            sizes.Add(image.shape);
+            return image + 0.04;
         });
         Assert.Equal([[1, 3, 18, 25], [1, 3, 27, 37], [1, 3, 40, 56]], sizes);
         Assert.Equal(0.12, (dream - photo).min().ToDouble(), 5);
@@ -36,10 +35,10 @@ public class OctaveTests
         // 0..2 with weights 1, 3/4, 1/4, so the dream is 0.5 + 0.1·w[y]·w[x] there and 0.5 elsewhere.
         using var scope = NewDisposeScope();
         var photo = full(1, 3, 32, 32, 0.5f);
-        var dream = Dream.DeepDream(photo, octaveCount: 2, octaveScale: 2, steps: 1, (image, octave, step) =>
+        var dream = Dream.DeepDream(photo, octaveCount: 2, octaveScale: 2, (image, octave) =>
         {
             if (octave == 0) image[0, .., 0, 0] += 0.1f;
-            return true;
+            return image;
         });
         double[] w = [1, 0.75, 0.25];
         var expected = full(1, 3, 32, 32, 0.5f);
@@ -52,18 +51,12 @@ public class OctaveTests
     [Fact]
     public void Stopping_early_still_returns_the_photo_size_with_the_detail_so_far()
     {
+        // A dream stopped in its first octave leaves the later octaves as they start: base plus the carried detail.
         using var scope = NewDisposeScope();
         var photo = full(1, 3, 48, 48, 0.5f);
-        int calls = 0;
-        var dream = Dream.DeepDream(photo, octaveCount: 3, octaveScale: 1.4, steps: 5, (image, octave, step) =>
-        {
-            if (++calls > 2) return false;
-            image.add_(0.05);
-            return true;
-        });
+        var dream = Dream.DeepDream(photo, octaveCount: 3, octaveScale: 1.4, (image, octave) => octave == 0 ? image + 0.1 : image);
         Assert.Equal(photo.shape, dream.shape);
         Assert.Equal(0.6, dream.mean().ToDouble(), 5);
-        Assert.Equal(5, calls);   // two steps ran, the third call stopped octave 1, and each later octave asked once
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ResearchKit.Rendering;
 using ResearchKit.Dreaming;
 using ResearchKit.Imaging;
 using ResearchKit.IO;
@@ -28,7 +29,7 @@ public sealed class ZoomTests(ResNet18Fixture fixture) : IClassFixture<ResNet18F
     public void Zoom_writes_numbered_frames_of_the_start_size_and_a_settings_file()
     {
         var result = ZoomLoop.Run(_model, Chelsea(), Quick(4), Folder("run"));
-        Assert.Equal(DreamStop.Completed, result.Stop);
+        Assert.Equal(RenderStop.Completed, result.Stop);
         Assert.Equal(["frame_00000.png", "frame_00001.png", "frame_00002.png", "frame_00003.png"], result.Frames.Select(Path.GetFileName));
         Assert.Equal(4, Directory.EnumerateFiles(Folder("run"), "frame_*.png").Count());
         Assert.All(result.Frames, f => Assert.Equal([1, 3, 56, 72], ImageIO.Load(f).shape));
@@ -43,11 +44,11 @@ public sealed class ZoomTests(ResNet18Fixture fixture) : IClassFixture<ResNet18F
     {
         using var cts = new CancellationTokenSource();
         var first = ZoomLoop.Run(_model, Chelsea(), Quick(5), Folder("resumed"), onFrame: f => { if (f.Index == 2) cts.Cancel(); }, cancellation: cts.Token);
-        Assert.Equal((DreamStop.Cancelled, 0, 3), (first.Stop, first.Resumed, first.Written));
+        Assert.Equal((RenderStop.Cancelled, 0, 3), (first.Stop, first.Resumed, first.Written));
         var before = first.Frames.Select(f => (File.GetLastWriteTimeUtc(f), File.ReadAllBytes(f))).ToList();
 
         var second = ZoomLoop.Run(_model, Chelsea(), Quick(5), Folder("resumed"));
-        Assert.Equal((DreamStop.Completed, 3, 2), (second.Stop, second.Resumed, second.Written));
+        Assert.Equal((RenderStop.Completed, 3, 2), (second.Stop, second.Resumed, second.Written));
         for (int k = 0; k < 3; k++)
         {
             Assert.Equal(before[k].Item1, File.GetLastWriteTimeUtc(second.Frames[k]));

@@ -28,10 +28,10 @@ public sealed class ChannelPruningTests : IDisposable
         _model.UseExecution(mode);
         using var scope = NewDisposeScope();
         var x = rand([1, 3, 216, 216], generator: new Generator(3)).requires_grad_();
-        using var kernels = _model.Kernels();
+        using var pass = _model.Pass();
         var layer3 = pruned
-            ? _model.Run(x, ["layer3"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] })["layer3"]
-            : _model.Run(x, "layer3");
+            ? pass.Run(x, ["layer3"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] })["layer3"]
+            : pass.Run(x, "layer3");
         layer3[.., 7].mean().backward();
         var others = cat([layer3[.., ..7], layer3[.., 8..]], 1);
         return (layer3[.., 7].detach().MoveToOuterDisposeScope(), others.detach().MoveToOuterDisposeScope(), x.grad!.detach().MoveToOuterDisposeScope());
@@ -87,9 +87,10 @@ public sealed class ChannelPruningTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var x = rand(1, 3, 64, 64);
-        var error = Assert.Throws<ArgumentException>(() => _model.Run(x, ["layer2"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] }));
+        using var pass = _model.Pass();
+        var error = Assert.Throws<ArgumentException>(() => pass.Run(x, ["layer2"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] }));
         Assert.Contains("'layer3'", error.Message);
-        Assert.Throws<ChannelOutOfRangeException>(() => _model.Run(x, ["layer3"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [256] }));
+        Assert.Throws<ChannelOutOfRangeException>(() => pass.Run(x, ["layer3"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [256] }));
     }
 }
 
@@ -118,10 +119,10 @@ public class SharedValuePruningTests
             {
                 using var scope = NewDisposeScope();
                 var image = (rand([2, 3, 12, 12], generator: new Generator(4)) * 2 - 1).requires_grad_();
-                using var kernels = model.Kernels();
+                using var pass = model.Pass();
                 var taps = pruned
-                    ? model.Run(image, [a.Name, b.Name], new Dictionary<string, IReadOnlyList<int>> { [a.Name] = [2], [b.Name] = [5, 1] })
-                    : model.Run(image, [a.Name, b.Name]);
+                    ? pass.Run(image, [a.Name, b.Name], new Dictionary<string, IReadOnlyList<int>> { [a.Name] = [2], [b.Name] = [5, 1] })
+                    : pass.Run(image, [a.Name, b.Name]);
                 var (ta, tb) = (taps[a.Name][.., 2], taps[b.Name][.., TensorIndex.Tensor(tensor(new long[] { 5, 1 }))]);
                 (ta.square().sum() + tb.sum()).backward();
                 return (ta.detach().MoveToOuterDisposeScope(), tb.detach().MoveToOuterDisposeScope(), image.grad!.detach().MoveToOuterDisposeScope());

@@ -25,8 +25,8 @@ public sealed class ExecutionModeTests : IDisposable
         Assert.Equal(mode, _model.UseExecution(mode));
         using var scope = NewDisposeScope();
         var x = rand([1, 3, 224, 224], generator: new Generator(5)).requires_grad_();
-        using var kernels = _model.Kernels();
-        var outputs = _model.Run(x, "pool", "layer3");
+        using var pass = _model.Pass();
+        var outputs = pass.Run(x, "pool", "layer3");
         outputs["layer3"][.., 7].mean().backward();
         return (outputs["pool"].detach().flatten().MoveToOuterDisposeScope(), x.grad!.flatten().MoveToOuterDisposeScope());
     }
@@ -79,7 +79,7 @@ public sealed class ExecutionModeTests : IDisposable
         {
             _model.UseExecution(mode);
             using var result = Render.Plan(_model, Objective.Channel("layer3", 7)).Size(96).Steps(24).Seed(2).Run();
-            Assert.Equal(mode.Name, result.Settings.Kernels);
+            Assert.Equal(mode.Name, result.Provenance.Kernels);
             return result.FinalObjective;
         }
         // Ascent amplifies rounding: after a few steps the trajectories part, so the images differ in detail while the
@@ -194,6 +194,14 @@ public class ConvolutionVariantTests
     }
 }
 
+/// <summary>oneDNN's process-wide switch, checked with no other test running (another's scope would turn it on).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OneDnnSwitchCollection
+{
+    public const string Name = "oneDNN switch";
+}
+
+[Collection(OneDnnSwitchCollection.Name)]
 public class OneDnnScopeTests
 {
     [Fact]

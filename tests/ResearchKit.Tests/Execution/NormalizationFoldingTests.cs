@@ -71,7 +71,7 @@ public sealed class NormalizationFoldingTests
         {
             using var scope = NewDisposeScope();
             var image = (rand([2, 3, 20, 20], generator: new Generator(9)) * 2 - 1).requires_grad_();
-            using (model.Kernels()) model.Run(image, shared.Name).square().mean().backward();
+            using (var pass = model.Pass()) pass.Run(image, shared.Name).square().mean().backward();
             return image.grad!.detach().MoveToOuterDisposeScope();
         });
         using var exact = Gradient(ExecutionMode.Exact);

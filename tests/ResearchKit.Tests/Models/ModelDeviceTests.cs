@@ -57,10 +57,10 @@ public sealed class ModelDeviceTests : IDisposable
         using var photo = TinyModels.Image(seed: 1, batch: 1, size: 12);
         Parameterization[] all =
         [
-            Parameterization.Pixel(12, batch: 2, seed: 3),
-            Parameterization.Pixel(12, range: PixelRange.Clamp),
-            Parameterization.Fourier(12, batch: 2, seed: 3),
-            Parameterization.Cppn(12, layers: 2, hidden: 4),
+            Parameterization.Pixel(12, 12, batch: 2, seed: 3),
+            Parameterization.Pixel(12, 12, range: PixelRange.Clamp),
+            Parameterization.Fourier(12, 12, batch: 2, seed: 3),
+            Parameterization.Cppn(12, 12, layers: 2, hidden: 4),
             Parameterization.FromImage(photo),
             Fourier.FromImage(photo),
         ];
@@ -85,7 +85,7 @@ public sealed class ModelDeviceTests : IDisposable
     [Fact]
     public void Moving_to_where_a_parameterization_is_keeps_its_tensors()
     {
-        using var p = Parameterization.Fourier(8, seed: 2);
+        using var p = Parameterization.Fourier(8, 8, seed: 2);
         var before = p.Parameters[0];
         Assert.Same(p, p.To(CPU));
         Assert.Same(before, p.Parameters[0]);

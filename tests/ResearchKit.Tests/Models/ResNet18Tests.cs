@@ -85,7 +85,7 @@ public class ResNet18Tests(ResNet18Fixture fixture) : IClassFixture<ResNet18Fixt
         var image = SmoothImage(4, 64, 64).requires_grad_();
         var weights = randn([1, 64, 32, 32], generator: new Generator(5));
         Tensor Objective(Tensor x) => (_model.Run(x, "conv1") * weights).sum();
-        Objective(image).backward();
+        using (var pass = _model.Pass()) (pass.Run(image, "conv1") * weights).sum().backward();
         var gradient = image.grad!;
         const double eps = 1e-3;
         foreach (var (c, y, x) in new[] { (0, 10, 12), (1, 31, 40), (2, 50, 7), (0, 33, 33) })

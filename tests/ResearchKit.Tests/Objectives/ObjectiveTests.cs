@@ -8,8 +8,8 @@ public class ObjectiveTests
 {
     static Tensor Values(Objective objective, Model model, Tensor image)
     {
-        var activations = model.Run(image, objective.Taps);
-        return objective.Evaluate(new ObjectiveContext(model, activations, image));
+        using var pass = model.Pass();
+        return objective.Evaluate(new ObjectiveContext(model, pass.Run(image, objective.Taps), image));
     }
 
     public static TheoryData<string> AllObjectives => [
@@ -65,8 +65,8 @@ public class ObjectiveTests
         using var model = TinyModels.Smooth();
         var image = TinyModels.Image(7).requires_grad_();
         Values(Objective.Blur(), model, image).sum().backward();
-        // d/dx 0.5 * mean((x - b)^2) with b constant = (x - b) / (C*H*W)
-        var expected = (image.detach() - ResearchKit.Priors.ImageFilters.GaussianBlur(image.detach(), 1)) / (3 * 8 * 8);
+        // d/dx Σ_channels mean over positions of 0.5 (x - b)², b constant: (x - b) / (H·W)
+        var expected = (image.detach() - ResearchKit.Priors.ImageFilters.GaussianBlur(image.detach(), 1)) / (8 * 8);
         Assert.True(allclose(image.grad!, expected, rtol: 1e-9, atol: 1e-12));
     }
 
@@ -155,5 +155,24 @@ public class ObjectiveTests
         var label = Assert.Throws<ArgumentException>(() => Values(Objective.ClassLogit("zebra"), model, TinyModels.Image(6)));
         Assert.Contains("dumbbell", label.Message);
         Assert.True(allclose(Values(Objective.ClassLogit("DUMBBELL"), model, TinyModels.Image(6)), Values(Objective.ClassLogit(2), model, TinyModels.Image(6))));
+    }
+
+    [Fact]
+    public void Penalties_match_hand_computed_values()
+    {
+        using var scope = NewDisposeScope();
+        // Grey except one channel of one pixel raised by B = 80/255; 4×4 = 16 positions.
+        var image = full(2, 3, 4, 4, 0.5, dtype: ScalarType.Float64);
+        image[1, 2, 1, 1] = tensor(0.5 + ResearchKit.Priors.NaturalImageScale.PixelRange);
+
+        Assert.Equal(new[] { 0.0, 2.0 / 16 }, (2 * Objective.AlphaNorm(alpha: 6)).EvaluateImage(image).data<double>().ToArray(), new DoubleTolerance(1e-12));
+        double b2 = ResearchKit.Priors.NaturalImageScale.PixelRange * ResearchKit.Priors.NaturalImageScale.PixelRange;
+        Assert.Equal(new[] { 0.0, 3 * b2 / 16 }, (3 * Objective.L2()).EvaluateImage(image).data<double>().ToArray(), new DoubleTolerance(1e-12));
+
+        // TV: the raised pixel differs from its right and lower neighbours (positions (1,1): dx²+dy² = 2B²) and is
+        // the right/lower neighbour of (1,0) and (0,1) (B² each), over 3×3 positions; normalized by V² = (B/6.5)².
+        double expectedTv = 4 * b2 / 9 / Math.Pow(ResearchKit.Priors.NaturalImageScale.NeighbourDifference, 2);
+        Assert.Equal(expectedTv, Objective.TotalVariation(beta: 2).EvaluateImage(image)[1].item<double>(), 9);
+        Assert.Equal(4 * 6.5 * 6.5 / 9, expectedTv, 9);
     }
 }

@@ -177,9 +177,9 @@ public class ParameterizationTests
     [Fact]
     public void Describe_names_the_parameterization_and_shape()
     {
-        using var fourier = Parameterization.Fourier(224, batch: 4, decorrelate: true, seed: 0);
-        using var pixel = Parameterization.Pixel(32, range: PixelRange.Clamp);
-        using var cppn = Parameterization.Cppn(16, layers: 2, hidden: 4);
+        using var fourier = Parameterization.Fourier(224, 224, batch: 4, decorrelate: true, seed: 0);
+        using var pixel = Parameterization.Pixel(32, 32, range: PixelRange.Clamp);
+        using var cppn = Parameterization.Cppn(16, 16, layers: 2, hidden: 4);
         Assert.Equal("fft+decorrelated 224x224 x4", fourier.Describe());
         Assert.Equal("pixel(clamp) 32x32 x1", pixel.Describe());
         Assert.Equal("cppn 2x4 16x16 x1", cppn.Describe());

@@ -8,7 +8,7 @@ sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
 }
 
 /// <summary>Compares doubles within an absolute tolerance.</summary>
-sealed class DoubleTolerance(double tolerance) : IEqualityComparer<double>
+public sealed class DoubleTolerance(double tolerance) : IEqualityComparer<double>
 {
     public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
     public int GetHashCode(double obj) => 0;

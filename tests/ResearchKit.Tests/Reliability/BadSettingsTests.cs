@@ -1,3 +1,4 @@
+using ResearchKit.IO;
 using ResearchKit.TestSupport;
 using System.Text.Json;
 using ResearchKit.Dreaming;
@@ -84,9 +85,9 @@ public sealed class BadSettingsTests : IDisposable
         Assert.True(result.Images.eq(third!).all().item<bool>(), "the kept image is the one after the last finite step");
         string path = _scratch.File("nan.png");
         result.Save(path);
-        using var json = JsonDocument.Parse(File.ReadAllText(RenderResult.SidecarPath(path)));
-        Assert.Equal("nonFinite", json.RootElement.GetProperty("stop").GetString());
-        Assert.Equal(3, json.RootElement.GetProperty("stepsDone").GetInt32());
+        using var json = JsonDocument.Parse(File.ReadAllText(Sidecar.PathFor(path)));
+        Assert.Equal("nonFinite", json.RootElement.GetProperty("outcome").GetProperty("stop").GetString());
+        Assert.Equal(3, json.RootElement.GetProperty("outcome").GetProperty("stepsDone").GetInt32());
         third!.Dispose();
     }
 
@@ -99,7 +100,7 @@ public sealed class BadSettingsTests : IDisposable
             ++calls >= 3 ? ctx["layer1"].mean([1, 2, 3]) * double.NaN : ctx["layer1"].pow(2).mean([1, 2, 3]));
         using var photo = Photo();
         using var dream = Dream.Run(_model, photo, new DreamSettings(failing) { Octaves = 1, StepsPerOctave = 5 });
-        Assert.Equal(DreamStop.NonFinite, dream.Stop);
+        Assert.Equal(RenderStop.NonFinite, dream.Stop);
         Assert.Equal(1, dream.StepsDone);
         Assert.True(dream.Image.isfinite().all().item<bool>());
         Assert.False(dream.Image.eq(photo).all().item<bool>(), "the one finite step is kept");

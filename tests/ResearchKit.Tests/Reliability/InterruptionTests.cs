@@ -46,9 +46,9 @@ public sealed class InterruptionTests : IDisposable
         using var photo = rand([1, 3, 48, 48], generator: new Generator(3));
         using var cts = new CancellationTokenSource();
         var settings = new DreamSettings("layer2") { Octaves = 1, StepsPerOctave = 20, Seed = 2 };
-        using var cancelled = Dream.Run(_model, photo, settings, new Inline(p => { if (p.StepsDone == 3) cts.Cancel(); }), cancellation: cts.Token);
+        using var cancelled = Dream.Run(_model, photo, settings, new Inline(p => { if (p.Step == 3) cts.Cancel(); }), cancellation: cts.Token);
         using var short_ = Dream.Run(_model, photo, settings with { StepsPerOctave = 3 });
-        Assert.Equal((DreamStop.Cancelled, 3), (cancelled.Stop, cancelled.StepsDone));
+        Assert.Equal((RenderStop.Cancelled, 3), (cancelled.Stop, cancelled.StepsDone));
         Assert.True(cancelled.Image.eq(short_.Image).all().item<bool>());
     }
 
@@ -60,13 +60,13 @@ public sealed class InterruptionTests : IDisposable
         string folder = _scratch.File("resumed");
         var first = ZoomLoop.Run(_model, ZoomStart.Noise(32, 32, 1), settings, folder,
             onFrame: f => { if (f.Index == 1) cts.Cancel(); }, cancellation: cts.Token);
-        Assert.Equal((DreamStop.Cancelled, 2), (first.Stop, first.Written));
+        Assert.Equal((RenderStop.Cancelled, 2), (first.Stop, first.Written));
         Assert.All(first.Frames, f => Assert.Equal([1, 3, 32, 32], ImageIO.Load(f).shape));
         Assert.DoesNotContain(_scratch.Files(), f => f.EndsWith(".tmp", StringComparison.Ordinal));
 
         var rerun = ZoomLoop.Run(_model, ZoomStart.Noise(32, 32, 1), settings, folder);
         var straight = ZoomLoop.Run(_model, ZoomStart.Noise(32, 32, 1), settings, _scratch.File("straight"));
-        Assert.Equal((DreamStop.Completed, 2, 2), (rerun.Stop, rerun.Resumed, rerun.Written));
+        Assert.Equal((RenderStop.Completed, 2, 2), (rerun.Stop, rerun.Resumed, rerun.Written));
         Assert.Equal(straight.Frames.Select(File.ReadAllBytes), rerun.Frames.Select(File.ReadAllBytes));
     }
 
@@ -144,8 +144,8 @@ public sealed class InterruptionTests : IDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int Kill(int pid, int signal);
 
-    sealed class Inline(Action<DreamProgress> report) : IProgress<DreamProgress>
+    sealed class Inline(Action<RenderProgress> report) : IProgress<RenderProgress>
     {
-        public void Report(DreamProgress value) => report(value);
+        public void Report(RenderProgress value) => report(value);
     }
 }

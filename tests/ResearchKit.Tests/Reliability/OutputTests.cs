@@ -72,7 +72,7 @@ public sealed class OutputTests : IDisposable
         {
             var settings = json.RootElement.GetProperty("settings");
             Assert.Equal("channel layer1:3", settings.GetProperty("objective").GetString());
-            Assert.Equal(7, settings.GetProperty("seed").GetInt32());
+            Assert.Equal(7, json.RootElement.GetProperty("provenance").GetProperty("seed").GetInt32());
             Assert.Equal(3, settings.GetProperty("steps").GetInt32());
         }
         using (var image = ImageIO.Load(_scratch.File("render.png"))) Assert.Equal([1, 3, 32, 32], image.shape);
@@ -82,7 +82,7 @@ public sealed class OutputTests : IDisposable
         dream.Save(_scratch.File("dream.png"), source: "photo.png");
         using (var json = JsonDocument.Parse(File.ReadAllText(_scratch.File("dream.json"))))
         {
-            var record = json.RootElement.GetProperty("dream");
+            var record = json.RootElement.GetProperty("settings");
             Assert.Equal("photo.png", record.GetProperty("source").GetString());
             Assert.Equal("layer layer1", record.GetProperty("settings").GetProperty("objective").GetString());
             Assert.Equal(4, record.GetProperty("settings").GetProperty("seed").GetInt32());
@@ -162,7 +162,7 @@ public sealed class OutputTests : IDisposable
         Assert.True(code == 0, error);
         using (var image = ImageIO.Load(_scratch.File("d.png"))) Assert.Equal([1, 3, 64, 64], image.shape);
         using var json = JsonDocument.Parse(File.ReadAllText(_scratch.File("d.json")));
-        Assert.Equal("photo.png", json.RootElement.GetProperty("dream").GetProperty("source").GetString());
+        Assert.Equal("photo.png", json.RootElement.GetProperty("settings").GetProperty("source").GetString());
         Assert.DoesNotContain(_scratch.Files(), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 }

@@ -78,10 +78,10 @@ public sealed class DeviceAuditTests : IDisposable
             + Objective.Layer("layer1") + Objective.Diversity("layer2") - 0.01 * Objective.L2() - 0.01 * Objective.TotalVariation(1) - Objective.Blur(1);
         var plans = new[]
         {
-            Plan(objective).Batch(2).WithPriors(new L2Decay(0.01), new AlphaNorm(0.01), new TotalVariation(0.01, 1.5)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Cppn(h, n, s, layers: 2, hidden: 4)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Fourier(h, n, decorrelate: false, seed: s)),
-            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Pixel(h, n, decorrelate: true, seed: s)),
+            Plan(objective).Batch(2).WithPenalties(0.01 * Objective.L2() + 0.01 * Objective.AlphaNorm() + 0.01 * Objective.TotalVariation(1.5)),
+            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Cppn(h, w, n, s, layers: 2, hidden: 4)),
+            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Fourier(h, w, n, decorrelate: false, seed: s)),
+            Plan(objective).Batch(2).WithParameterization((h, w, n, s) => Parameterization.Pixel(h, w, n, decorrelate: true, seed: s)),
             // One image from a photo: the diversity term takes its batch-of-one branch.
             Plan(objective).Size(48, 64).WithParameterization((h, w, n, s) => Fourier.FromImage(_photo)),
             Plan(objective).Size(48, 64).WithPreset("yosinski2015b").WithParameterization((h, w, n, s) => Parameterization.FromImage(_photo)),
@@ -105,7 +105,7 @@ public sealed class DeviceAuditTests : IDisposable
         Audited(() => ImageStatistics.HighFrequencyEnergy(tiled.Image));
         Audited(() => ImageStatistics.RadialPowerSpectrum(guided.Image, bins: 8));
         Audited(() => Objective.LikeImage(_model, _photo, "layer2").Measure(_model, zoomed));
-        Assert.All(new[] { whole, tiled, guided }, d => Assert.Equal(DreamStop.Completed, d.Stop));
+        Assert.All(new[] { whole, tiled, guided }, d => Assert.Equal(RenderStop.Completed, d.Stop));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class DeviceAuditTests : IDisposable
         {
             string photos = Directory.CreateDirectory(Path.Combine(folder, "photos")).FullName;
             File.Copy(SampleImages.Path("chelsea"), Path.Combine(photos, "chelsea.jpg"));
-            var settings = new AtlasSettings("layer1", [0, 1], Steps: 2, Size: 32, Batch: 2, Images: photos);
+            var settings = new AtlasSettings("layer1", [0, 1], Steps: 2, Height: 32, Width: 32, Batch: 2, Images: photos);
             var manifest = Audited(() => LayerAtlas.Render(_model, settings, Shard.All, Path.Combine(folder, "atlas")));
             Assert.Equal(2, manifest.Channels.Count);
             Assert.All(manifest.Channels, c => Assert.NotEmpty(c.Examples));

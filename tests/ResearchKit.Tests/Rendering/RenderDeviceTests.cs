@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ResearchKit.IO;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
 using ResearchKit.Priors;
@@ -81,7 +82,7 @@ public sealed class RenderDeviceTests : IDisposable
     {
         var plan = Render.Plan(_model, "b:2").Size(32).Steps(2);
         Assert.Null(plan.Device);
-        using (var result = plan.Run()) Assert.Equal("cpu", result.Settings.Device);
+        using (var result = plan.Run()) Assert.Equal("cpu", result.Provenance.Device);
         Assert.Equal(RenderDevice.Cuda(), plan.OnDevice("cuda").Device);
         Assert.Throws<UnknownDeviceException>(() => plan.OnDevice("gpu"));
         Assert.Throws<DeviceUnavailableException>(() => plan.OnDevice("cuda").Run());
@@ -92,11 +93,11 @@ public sealed class RenderDeviceTests : IDisposable
     public void The_device_is_recorded_in_the_settings_and_the_sidecar()
     {
         using var result = Render.Plan(_model, "b:2").Size(32).Steps(2).OnDevice(RenderDevice.Cpu).Run();
-        Assert.Equal("cpu", result.Settings.Device);
+        Assert.Equal("cpu", result.Provenance.Device);
         string path = Path.Combine(_folder, "r.png");
         result.Save(path);
-        using var json = JsonDocument.Parse(File.ReadAllText(RenderResult.SidecarPath(path)));
-        Assert.Equal("cpu", json.RootElement.GetProperty("settings").GetProperty("device").GetString());
+        using var json = JsonDocument.Parse(File.ReadAllText(Sidecar.PathFor(path)));
+        Assert.Equal("cpu", json.RootElement.GetProperty("provenance").GetProperty("device").GetString());
     }
 
     // The device path on the CPU (resolve, move the model and the parameters, bring the images back) must not change a

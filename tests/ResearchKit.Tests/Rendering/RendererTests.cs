@@ -123,13 +123,15 @@ public sealed class RendererTests : IDisposable
         using var result = Plan("b:2").Batch(2).Run();
         var files = result.Save(path);
         Assert.Equal(["render-0.png", "render-1.png", "render.png", "render.json"], files.Select(Path.GetFileName));
-        using var json = JsonDocument.Parse(File.ReadAllText(RenderResult.SidecarPath(path)));
+        using var json = JsonDocument.Parse(File.ReadAllText(Sidecar.PathFor(path)));
         var settings = json.RootElement.GetProperty("settings");
-        Assert.Equal(3, settings.GetProperty("seed").GetInt32());
+        var provenance = json.RootElement.GetProperty("provenance");
+        Assert.Equal(3, provenance.GetProperty("seed").GetInt32());
+        Assert.Equal("tiny32", provenance.GetProperty("model").GetString());
         Assert.Equal("channel b:2", settings.GetProperty("objective").GetString());
-        Assert.Equal("tiny32", settings.GetProperty("model").GetString());
         Assert.Equal(2, settings.GetProperty("batch").GetInt32());
-        Assert.True(settings.GetProperty("priors").GetArrayLength() >= 0);
+        Assert.Equal(32, settings.GetProperty("width").GetInt32());
+        Assert.Equal(json.RootElement.GetProperty("outcome").GetProperty("objectiveCurve").GetArrayLength(), result.StepsDone);
         Assert.Throws<OutputExistsException>(() => result.Save(path));
         result.Save(path, overwrite: true);
     }
@@ -138,9 +140,10 @@ public sealed class RendererTests : IDisposable
     public void Every_piece_can_be_swapped()
     {
         using var result = Plan("b:0")
-            .WithParameterization((h, w, n, s) => Parameterization.Pixel(h, n, PixelRange.Clamp, seed: s))
+            .WithParameterization((h, w, n, s) => Parameterization.Pixel(h, w, n, PixelRange.Clamp, seed: s))
             .WithTransforms(TransformPipeline.None.Jitter(2))
-            .WithPriors(new TotalVariation(Weight: 0.1, Beta: 2), new PixelClamp())
+            .WithPenalties(0.1 * Objective.TotalVariation(beta: 2))
+            .WithPriors(new PixelClamp())
             .WithOptimizer(new NormalizedAscent(0.01))
             .Run();
         Assert.Null(result.Settings.Preset);

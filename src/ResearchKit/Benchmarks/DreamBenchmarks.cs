@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using ResearchKit.Dreaming;
 using ResearchKit.Imaging;
 using ResearchKit.Models;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Dreaming;
+namespace ResearchKit.Benchmarks;
 
 /// <summary>One benchmark measurement, with what else the machine was doing.</summary>
 /// <param name="Name">What was measured.</param>

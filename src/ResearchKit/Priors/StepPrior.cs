@@ -5,29 +5,22 @@ using static TorchSharp.torch;
 namespace ResearchKit.Priors;
 
 /// <summary>
-/// A natural-image prior: a penalty subtracted from the objective, an in-place edit of the pixels after each optimizer
-/// step, or both. Priors are records holding only settings, so a render's priors serialize to JSON as they are.
+/// A natural-image prior that acts on the pixels after each optimizer step (blur every k steps, clipping, decay): what
+/// is not a loss. Priors that are losses are objective terms (<see cref="Objectives.Objective.TotalVariation"/>,
+/// <see cref="Objectives.Objective.AlphaNorm"/>, ...). Step priors are records holding only settings, so a render's
+/// priors serialize to JSON as they are.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(TotalVariation), "totalVariation")]
-[JsonDerivedType(typeof(AlphaNorm), "alphaNorm")]
-[JsonDerivedType(typeof(L2Decay), "l2Decay")]
 [JsonDerivedType(typeof(Decay), "decay")]
 [JsonDerivedType(typeof(GaussianBlurEvery), "gaussianBlurEvery")]
 [JsonDerivedType(typeof(BilateralBlurEvery), "bilateralBlurEvery")]
 [JsonDerivedType(typeof(ClipByNorm), "clipByNorm")]
 [JsonDerivedType(typeof(ClipByContribution), "clipByContribution")]
 [JsonDerivedType(typeof(PixelClamp), "pixelClamp")]
-public abstract record Prior
+public abstract record StepPrior
 {
-    /// <summary>
-    /// The penalty for the parameterization's image (before transforms), one value per image, [N], to be subtracted
-    /// from the objective (so minimized); null when this prior only edits pixels.
-    /// </summary>
-    public virtual Tensor? Penalty(Tensor image) => null;
-
-    /// <summary>A no_grad, in-place edit of the parameters after the optimizer step (blur every k steps, clipping).</summary>
-    public virtual void AfterStep(PriorStepContext context) { }
+    /// <summary>A no_grad, in-place edit of the parameters after the optimizer step.</summary>
+    public abstract void AfterStep(PriorStepContext context);
 
     /// <summary>Short text for captions and JSON, e.g. "blur σ=1 every 4".</summary>
     public abstract string Describe();
@@ -39,7 +32,7 @@ public abstract record Prior
         return context.Parameterization as IPixelImage ?? throw new NotSupportedException(
             $"The prior '{Describe()}' edits pixels after each step, but the parameterization " +
             $"'{context.Parameterization.Describe()}' has no pixel grid. Use Parameterization.Pixel(...) or " +
-            "Parameterization.FromImage(...), or a penalty prior such as TotalVariation.");
+            "Parameterization.FromImage(...), or a penalty term such as Objective.TotalVariation().");
     }
 
     /// <summary>Sets pixels where <paramref name="mask"/> ([N,1,H,W] or [N,H,W]) is true to the neutral grey.</summary>
@@ -66,7 +59,7 @@ public abstract record Prior
         percentile is >= 0 and <= 100 ? percentile : throw new ArgumentOutOfRangeException(paramName, percentile, "A percentile must be in [0,100].");
 }
 
-/// <summary>What a prior's <see cref="Prior.AfterStep"/> sees.</summary>
+/// <summary>What a prior's <see cref="StepPrior.AfterStep"/> sees.</summary>
 /// <param name="Step">The optimizer step just taken, counting from 0.</param>
 /// <param name="Parameterization">The parameterization being optimized.</param>
 /// <param name="PixelGradient">

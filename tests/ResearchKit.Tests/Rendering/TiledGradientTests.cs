@@ -1,10 +1,10 @@
-using ResearchKit.Dreaming;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
+using ResearchKit.Rendering;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Tests.Dreaming;
+namespace ResearchKit.Tests.Rendering;
 
 public sealed class TiledGradientTests : IDisposable
 {
@@ -36,11 +36,19 @@ public sealed class TiledGradientTests : IDisposable
         var image = rand([1, 3, height, width], dtype: float64, generator: new Generator(9));
         var objective = Objective.Layer("b");
 
-        var whole = DreamGradient.Whole(_model, objective, image, shiftY, shiftX);
-        var tiled = DreamGradient.Tiled(_model, objective, image, shiftY, shiftX, tile);
+        // The renderer's loss, back-propagated through a roll (DeepDream's jitter) to the image, whole and tile by tile.
+        Tensor Gradient(int? tiles)
+        {
+            var leaf = image.clone().requires_grad_(true);
+            using var pass = _model.Pass();
+            new RenderLoss(objective, null).Backward(pass, leaf.roll([shiftY, shiftX], [2, 3]), leaf, tiles);
+            return leaf.grad!.neg();
+        }
+        var whole = Gradient(null);
+        var tiled = Gradient(tile);
 
         // Tile edges lie in the rolled image; map each pixel to its rolled position to find its distance from them.
-        var tiles = DreamGradient.Tiles(height, width, tile).ToList();
+        var tiles = Tiling.Tiles(height, width, tile).ToList();
         var rowEdges = tiles.SelectMany(t => new[] { t.Top, t.Top + t.Height }).Distinct().ToList();
         var columnEdges = tiles.SelectMany(t => new[] { t.Left, t.Left + t.Width }).Distinct().ToList();
         Assert.Equal([0L, 13, 26, 40], rowEdges.Order());
@@ -65,20 +73,15 @@ public sealed class TiledGradientTests : IDisposable
     [Fact]
     public void Tiles_cover_every_pixel_once_in_near_equal_sizes()
     {
-        var tiles = DreamGradient.Tiles(4000, 3000, 512).ToList();
+        var tiles = Tiling.Tiles(4000, 3000, 512).ToList();
         Assert.Equal(8 * 6, tiles.Count);
         Assert.All(tiles, t => Assert.InRange(t.Height, 500, 500));
         Assert.All(tiles, t => Assert.InRange(t.Width, 500, 500));
         Assert.Equal(4000L * 3000, tiles.Sum(t => t.Height * t.Width));
 
         using var scope = NewDisposeScope();
-        var cover = zeros(37, 29, dtype: int32);
-        foreach (var t in DreamGradient.Tiles(37, 29, 12))
-        {
-            var (rows, columns) = t.Indices(37, 29, shiftY: 11, shiftX: -30);
-            cover.index_put_(cover.index_select(0, rows).index_select(1, columns) + 1,
-                TensorIndex.Tensor(rows.unsqueeze(1)), TensorIndex.Tensor(columns.unsqueeze(0)));
-        }
+        var cover = zeros(1, 1, 37, 29, dtype: int32);
+        foreach (var t in Tiling.Tiles(37, 29, 12)) t.Of(cover).add_(1);
         Assert.Equal(1, cover.min().ToInt32());
         Assert.Equal(1, cover.max().ToInt32());
     }

@@ -3,10 +3,10 @@ using ResearchKit.Models;
 using ResearchKit.Models.Execution;
 using ResearchKit.Rendering;
 
-namespace ResearchKit.Cli;
+namespace ResearchKit.Cli.Options;
 
-/// <summary>Options every command shares, and how they turn into a model.</summary>
-static class CommonOptions
+/// <summary>Which network to load and how it runs: options every command takes (and <c>--device</c> for the commands that render).</summary>
+static class ModelOptions
 {
     public static readonly Option<string?> Model = new("--model")
     {
@@ -37,8 +37,6 @@ static class CommonOptions
         Recursive = true,
     };
 
-    public static readonly Option<bool> Force = new("--force") { Description = "Overwrite existing outputs", Recursive = true };
-
     /// <summary>Only on the commands that render or dream.</summary>
     public static readonly Option<string> Device = new("--device")
     {
@@ -46,7 +44,10 @@ static class CommonOptions
         DefaultValueFactory = _ => "cpu",
     };
 
-    public static Model LoadModel(ParseResult parse)
+    /// <summary>The options every command inherits from the root.</summary>
+    public static IEnumerable<Option> Global => [Model, Normalize, Labels, Kernels, OutputOptions.Force];
+
+    public static Model Load(ParseResult parse)
     {
         var model = ModelZoo.Load(parse.GetValue(Model), parse.GetValue(Normalize));
         var kernels = ExecutionMode.Parse(parse.GetValue(Kernels)!);
@@ -57,12 +58,12 @@ static class CommonOptions
     }
 
     /// <summary>The model on the <c>--device</c> asked for; the device is checked first, before the model loads.</summary>
-    public static Model LoadModelOnDevice(ParseResult parse)
+    public static Model LoadOnDevice(ParseResult parse)
     {
         string text = parse.GetValue(Device)!;
         TorchSharp.torch.Device device;
         try { device = RenderDevice.Parse(text).Resolve(); }
         catch (DeviceException e) { throw new ArgumentException($"--device {text}: {e.Reason}", e); }
-        return LoadModel(parse).To(device);
+        return Load(parse).To(device);
     }
 }
