@@ -183,14 +183,21 @@ public abstract class Model : IDisposable
         long h = height ?? InputHeight, w = width ?? InputWidth;
         if (_tapsBySize.TryGetValue((h, w), out var cached)) return cached;
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var kernels = Kernels();
-        var outputs = RunPreprocessed(zeros(1, 3, h, w, device: Device), TapNames.ToHashSet());
-        var taps = TapNames.Where(outputs.ContainsKey)
-            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), outputs[t].shape.ToArray()))
+        var shapes = KnownShapes(h, w);
+        if (shapes is null)
+        {
+            using var noGrad = no_grad();
+            using var kernels = Kernels();
+            shapes = RunPreprocessed(zeros(1, 3, h, w, device: Device), TapNames.ToHashSet()).ToDictionary(o => o.Key, o => o.Value.shape);
+        }
+        var taps = TapNames.Where(shapes.ContainsKey)
+            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), shapes[t].ToArray()))
             .ToList();
         return _tapsBySize[(h, w)] = taps;
     }
+
+    /// <summary>Every value's shape for one image of the given size when the model knows it without running, else null.</summary>
+    protected virtual IReadOnlyDictionary<string, long[]>? KnownShapes(long height, long width) => null;
 
     /// <summary>The tap named <paramref name="nameOrAlias"/> at the given input size.</summary>
     public TapInfo Tap(string nameOrAlias, int? height = null, int? width = null)

@@ -553,6 +553,10 @@ public sealed class OnnxModel : Model
 
     Dictionary<string, long[]> RunPreprocessedShapes() => _declaredShapes ??= ComputeDeclaredShapes();
 
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, long[]>? KnownShapes(long height, long width) =>
+        height == InputHeight && width == InputWidth ? RunPreprocessedShapes() : null;
+
     Dictionary<string, long[]> ComputeDeclaredShapes()
     {
         using var scope = NewDisposeScope();
