@@ -568,6 +568,8 @@ public sealed class OnnxModel : Model
     /// <inheritdoc/>
     protected override void MoveTo(Device device)
     {
+        // Plans hold channel indices and sliced weights on the old device.
+        ClearPlans();
         foreach (var (name, value) in _constants.Where(c => c.Value.is_floating_point()).ToList())
         {
             _constants[name] = value.to(device).DetachFromDisposeScope();
