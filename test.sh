@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the kit, as CI runs it:
 #   1. unit, reference and end-to-end tests (xunit; the CLI runs as a real process),
-#   2. every notebook executed in the real Jupyter .NET kernel (installs Jupyter, the kernel and Chromium if missing),
+#   2. every notebook executed in the real Jupyter .NET kernel as a reader opens it: nothing is packed beforehand, the
+#      first notebook's first cell packs the kit (installs Jupyter, the kernel and Chromium if missing),
 #   3. the gallery (quick settings) opened in headless Chromium with the network cut off.
 # Exits non-zero on any failure. Outputs (test results, executed notebooks, the gallery) go to artifacts/.
 set -euo pipefail

@@ -5,7 +5,8 @@ executed copy and an offline HTML export, and checks the outputs that cells prom
   expect-image   the cell shows a picture (image/png, or an <img> with a PNG data URI in HTML)
   expect-plotly  the cell shows a Plotly chart; plotly.js itself must be on the page (the kit's first cell puts it)
 
-Stops a notebook at its first failing cell and names it. Exit status 1 if any notebook failed.
+Every notebook's first code cell must load the kit through tools/notebooks/kit.csx (which packs it when needed) and
+print nothing to stderr. Stops a notebook at its first failing cell and names it. Exit status 1 if any notebook failed.
 """
 import argparse
 import copy
@@ -25,6 +26,7 @@ KERNEL_BOOTSTRAP = "dotnet-interactive-this-cell-"
 PNG_IMG = '<img src="data:image/png;base64,'
 CHART = "Plotly.newPlot("
 PLOTLY_JS = "plotly.js v"
+KIT_CELL = '#load "../tools/notebooks/kit.csx"'
 
 
 def html_of(output):
@@ -57,8 +59,19 @@ def failure_of(cell, error):
     return "; ".join(said) or f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else ''}"
 
 
+def check_kit_cell(nb):
+    first = next((c for c in nb.cells if c.cell_type == "code"), None)
+    if first is None or KIT_CELL not in first.source:
+        return [f"the first code cell must load the kit: {KIT_CELL} and await NotebookKit.LoadAsync(); (docs/notebooks.md)"]
+    return []
+
+
 def check_outputs(nb):
     problems = []
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in first.get("outputs", [])):
+        problems.append("the kit cell printed to stderr: " + " ".join(
+            o.get("text", "").strip() for o in first.outputs if o.get("name") == "stderr")[:300])
     page_has_plotly = any(PLOTLY_JS in html_of(o) for c in nb.cells for o in c.get("outputs", []))
     for index, cell in enumerate(nb.cells):
         tags = set(cell.metadata.get("tags", []))
@@ -75,6 +88,8 @@ def check_outputs(nb):
 
 def run(path, out, timeout, startup_timeout):
     nb = nbformat.read(path, as_version=4)
+    if problems := check_kit_cell(nb):
+        return problems, 0.0
     kernel = nb.metadata.get("kernelspec", {}).get("name", ".net-csharp")
     current = {}
     client = NotebookClient(

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Runs every notebook (or the ones named) in the real Jupyter .NET kernel against a freshly packed ResearchKit, then
-# opens the results in headless Chromium with the network cut off.
+# Runs every notebook (or the ones named) in the real Jupyter .NET kernel exactly as a reader opens them, then opens
+# the results in headless Chromium with the network cut off.
 #
 #   tools/notebooks/run-notebooks.sh [notebooks/NAME.ipynb ...]
 #
 # 1. installs what is missing: Debian's Jupyter (nbconvert, nbclient, jupyter-client, ipykernel) and chromium, the
 #    dotnet-interactive tool of .config/dotnet-tools.json, Node's playwright-core (tools/browser-check), and a kernel
 #    spec for the .NET kernels in artifacts/jupyter (used through JUPYTER_PATH; the user's own Jupyter is untouched);
-# 2. packs the kit (tools/notebooks/pack-kit.sh) under a fresh version, which the notebooks' first cell imports;
-# 3. executes the notebooks, writing executed copies and offline HTML to artifacts/notebooks/, and checks the outputs
-#    that cells promise by their tags (expect-image, expect-plotly);
-# 4. checks the HTML outputs and the smoke notebook's standalone chart page in Chromium: no console error, no network
+# 2. executes the notebooks, writing executed copies and offline HTML to artifacts/notebooks/, and checks the outputs
+#    that cells promise by their tags (expect-image, expect-plotly). Nothing is packed beforehand: each notebook's
+#    first cell (tools/notebooks/kit.csx) builds and packs the kit when artifacts/kit has no pack of the current
+#    sources, so from a clean clone the first notebook does it, as it would for a reader;
+# 3. checks the HTML outputs and the smoke notebook's standalone chart page in Chromium: no console error, no network
 #    request, every image decodes, every chart is drawn.
 #
 # Environment: NOTEBOOK_CELL_TIMEOUT (seconds per cell, default 600), SKIP_INSTALL=1 to skip step 1.
@@ -61,10 +62,6 @@ if [ $# -gt 0 ]; then notebooks=("$@"); else notebooks=(notebooks/*.ipynb); fi
 
 [ "${SKIP_INSTALL:-0}" = 1 ] || { step "prerequisites"; install_prerequisites; }
 install_kernel_spec
-
-step "pack the kit"
-version=$(tools/notebooks/pack-kit.sh)
-echo "   ResearchKit $version"
 
 step "execute ${#notebooks[@]} notebook(s)"
 rm -rf "$out" && mkdir -p "$out"

@@ -179,7 +179,7 @@ public static class LayerAtlas
     static Dictionary<int, (double Max, List<AtlasExample> Top)> FindExamples(Model model, AtlasSettings settings, IReadOnlyList<int> channels,
         string images, string folder, CancellationToken cancellation)
     {
-        var found = DatasetExamples.FindAll(model, images, settings.Layer, channels, ExamplesPerChannel, cancellation: cancellation);
+        var found = DatasetExamples.FindAll(model, ImageIO.ImagesIn(images), settings.Layer, channels, ExamplesPerChannel, cancellation: cancellation);
         var result = new Dictionary<int, (double, List<AtlasExample>)>();
         foreach (var (channel, examples) in found)
         {

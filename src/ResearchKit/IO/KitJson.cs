@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -6,7 +7,8 @@ namespace ResearchKit.IO;
 
 /// <summary>
 /// The one JSON style of everything the kit writes (sidecars, manifests, reports, command output): camelCase names,
-/// enums as camelCase strings, indented, NaN and infinities as named literals (a diverged run still writes its record).
+/// enums as camelCase strings, indented, NaN and infinities as named literals (a diverged run still writes its record),
+/// and text as written (σ, β, +) rather than \u escapes; pages that embed JSON in a script element escape "&lt;" themselves.
 /// </summary>
 public static class KitJson
 {
@@ -31,6 +33,7 @@ public static class KitJson
             Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             RespectRequiredConstructorParameters = requireConstructorParameters,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
