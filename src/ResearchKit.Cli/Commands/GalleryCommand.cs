@@ -27,7 +27,7 @@ static class GalleryCommand
             {
                 if (p.Task == "up to date")
                 {
-                    Console.Error.WriteLine($"gallery: {p.Section} is up to date");
+                    Console.Error.WriteLine($"gallery: section '{p.Section}' is up to date");
                     return;
                 }
                 if (p.Task != task) (task, bar) = (p.Task, new ProgressBar($"{p.Section}: {p.Task}", p.Total));

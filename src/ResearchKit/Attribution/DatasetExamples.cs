@@ -86,7 +86,7 @@ public static class DatasetExamples
                     mean /= row.Length;
                     best[c] = Math.Max(best[c], mean);
                     foreach (var position in Strongest(row, w, search.PerImage, search.MinCellsApart))
-                        candidates[c].Add(new Candidate(f, scale, row[position], mean, position / w, position % w, h, w, image.shape[2], image.shape[3]));
+                        candidates[c].Add(new Candidate(f, scale, row[(int)position], mean, position / w, position % w, h, w, image.shape[2], image.shape[3]));
                 }
             }
             progress?.Report(f + 1);

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace ResearchKit.Reports;
 
 /// <summary>Where a gallery stands: the section being built and the task within it.</summary>
-/// <param name="Section">The section's title.</param>
+/// <param name="Section">The section's id (<c>activations</c>, <c>dream</c>, <c>channels</c>, <c>priors</c>, <c>dumbbell</c>).</param>
 /// <param name="Task">What is running, e.g. <c>layer3:7</c>, or <c>up to date</c> for a section kept from an earlier run.</param>
 /// <param name="Done">Steps (or percent) of the task done.</param>
 /// <param name="Total">Steps (or 100) in the task.</param>
@@ -64,14 +64,14 @@ public sealed partial class Gallery
             ("priors", "One unit under every prior", gallery.PriorsSideBySide),
             ("dumbbell", "The dumbbell diagnostic", gallery.Dumbbell),
         })
-            page.Section(id, title, gallery.Section(id, title, build));
+            page.Section(id, title, gallery.Section(id, build));
         var index = Path.Combine(folder, "index.html");
         AtomicFile.WriteAllText(index, page.Build());
         return index;
     }
 
     /// <summary>Reuses a finished section made with the same settings (compared as <see cref="JsonDifference"/> does); otherwise builds and keeps it.</summary>
-    string Section(string id, string title, Func<string> build)
+    string Section(string id, Func<string> build)
     {
         _cancellation.ThrowIfCancellationRequested();
         var key = new JsonObject
@@ -85,7 +85,7 @@ public sealed partial class Gallery
         string fragmentPath = Path.Combine(_sections, id + ".html"), keyPath = Path.Combine(_sections, id + ".json");
         if (!_overwrite && File.Exists(fragmentPath) && File.Exists(keyPath) && JsonDifference.Describe(ReadKey(keyPath), key) is null)
         {
-            _progress?.Report(new GalleryProgress(title, "up to date", 1, 1));
+            _progress?.Report(new GalleryProgress(id, "up to date", 1, 1));
             return File.ReadAllText(fragmentPath);
         }
         var html = build();

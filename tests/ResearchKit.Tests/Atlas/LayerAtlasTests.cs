@@ -167,7 +167,7 @@ public sealed class LayerAtlasTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => LayerAtlas.Merge([Dir("s0"), Dir("s1")], Dir("m")));
         Assert.Contains(Dir("s0"), e.Message);
         Assert.Contains(Dir("s1"), e.Message);
-        Assert.Contains("steps: 4 vs 5", e.Message);
+        Assert.Contains("steps: 4 → 5", e.Message);
         Assert.False(File.Exists(Dir("m/manifest.json")));
     }
 

@@ -43,6 +43,6 @@ public sealed class DeviceCliTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Equal(File.ReadAllBytes(without), File.ReadAllBytes(with));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(with, ".json")));
-        Assert.Equal("cpu", json.RootElement.GetProperty("settings").GetProperty("device").GetString());
+        Assert.Equal("cpu", json.RootElement.GetProperty("provenance").GetProperty("device").GetString());
     }
 }
