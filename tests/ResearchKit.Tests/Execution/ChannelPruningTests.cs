@@ -83,6 +83,21 @@ public sealed class ChannelPruningTests : IDisposable
     }
 
     [Fact]
+    public void A_reading_scope_prunes_every_run_inside_it_and_nothing_after()
+    {
+        _model.UseExecution(ExecutionMode.Fast);
+        using var scope = NewDisposeScope();
+        var x = rand([1, 3, 96, 96], generator: new Generator(8));
+        var full = _model.Run(x, "layer3");
+        Tensor inside;
+        using (_model.ReadingOnly("layer3", 7)) inside = _model.Run(x, "layer3");
+        var after = _model.Run(x, "layer3");
+        Assert.True(RelativeError(inside[.., 7], full[.., 7]) < 1e-6);
+        Assert.Equal(0, cat([inside[.., ..7], inside[.., 8..]], 1).abs().max().ToDouble());
+        Assert.True(after.equal(full).all().item<bool>(), "the scope outlived its disposal");
+    }
+
+    [Fact]
     public void Channels_of_a_tap_not_asked_for_are_refused_by_name()
     {
         using var scope = NewDisposeScope();
