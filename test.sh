@@ -3,7 +3,8 @@
 #   1. unit, reference and end-to-end tests (xunit; the CLI runs as a real process),
 #   2. every notebook executed in the real Jupyter .NET kernel as a reader opens it: nothing is packed beforehand, the
 #      first notebook's first cell packs the kit (installs Jupyter, the kernel and Chromium if missing),
-#   3. the gallery (quick settings) opened in headless Chromium with the network cut off.
+#   3. the gallery (quick settings) opened in headless Chromium with the network cut off,
+#   4. the deploy recipes: the Kubernetes manifest against the API schema, the Slurm recipe on a one-node cluster.
 # Exits non-zero on any failure. Outputs (test results, executed notebooks, the gallery) go to artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,4 +24,7 @@ bash tools/notebooks/run-notebooks.sh
 step "gallery in headless Chromium"
 dotnet src/ResearchKit.Cli/bin/Release/net10.0/ResearchKit.Cli.dll gallery --quick --out artifacts/gallery --force
 node tools/browser-check/check.mjs --min-images 4 --min-charts 6 artifacts/gallery/index.html
+
+step "deploy recipes (Kubernetes schema, Slurm on a one-node cluster: about 3 minutes)"
+bash deploy/check.sh
 step "all tests passed"

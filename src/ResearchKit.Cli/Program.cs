@@ -19,6 +19,7 @@ ConvolutionAudit.ChildProcess = () =>
 var root = new RootCommand("ResearchKit: see inside image networks — feature visualization, DeepDream and diagnostics")
 {
     LayersCommand.Create(),
+    InspectCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
     PriorsCommand.Create(),

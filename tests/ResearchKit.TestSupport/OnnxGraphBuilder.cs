@@ -55,6 +55,9 @@ public sealed class OnnxGraphBuilder
     /// <summary>A 0-D int64 initializer (an index).</summary>
     public OnnxValue Int64(long value) => AddInitializer(Int64Tensor([value], []), Fresh("int"), []);
 
+    /// <summary>A 1-D float initializer (scales, empty regions of interest).</summary>
+    public OnnxValue Floats(params float[] values) => Initializer(values, [values.Length]);
+
     /// <summary>A 0-D float initializer.</summary>
     public OnnxValue Scalar(float value) => Initializer([value], []);
 

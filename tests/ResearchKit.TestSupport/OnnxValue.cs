@@ -43,6 +43,44 @@ public sealed record OnnxValue(OnnxGraphBuilder Graph, string Name, long[]? Shap
         return Graph.Node("Conv", b is null ? [this, weights] : [this, weights, b], shape, [.. attributes]);
     }
 
+    /// <summary>
+    /// Transposed 2-D convolution with square kernels and random weights [in, out / group, k, k]; <paramref name="pads"/>
+    /// is ONNX's (begin_h, begin_w, end_h, end_w). The output shape is left unknown.
+    /// </summary>
+    public OnnxValue ConvTranspose(long channels, long kernel, long stride = 1, long[]? pads = null, long[]? outputPadding = null,
+        long dilation = 1, long group = 1, string? autoPad = null, long[]? outputShape = null, bool bias = true)
+    {
+        long inputs = Channels;
+        var weights = Graph.Normal([inputs, channels / group, kernel, kernel], Math.Sqrt(1.0 / (inputs / group * kernel * kernel)));
+        var attributes = new List<(string, object)>
+        {
+            ("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride, stride }),
+            ("dilations", new[] { dilation, dilation }), ("group", group),
+        };
+        if (pads is not null) attributes.Add(("pads", pads));
+        if (outputPadding is not null) attributes.Add(("output_padding", outputPadding));
+        if (autoPad is not null) attributes.Add(("auto_pad", autoPad));
+        if (outputShape is not null) attributes.Add(("output_shape", outputShape));
+        return Graph.Node("ConvTranspose", bias ? [this, weights, Graph.Normal([channels], 0.05)] : [this, weights], null, [.. attributes]);
+    }
+
+    /// <summary>Layer normalization (opset 17) over the dimensions from <paramref name="axis"/> on, with random scale and bias.</summary>
+    public OnnxValue LayerNormalization(long axis = -1, float epsilon = 1e-5f, bool bias = true)
+    {
+        var s = Shape ?? throw new InvalidOperationException($"the shape of '{Name}' is unknown");
+        long[] normalized = s[(int)(axis < 0 ? axis + s.Length : axis)..];
+        var scale = Graph.Uniform(normalized, 0.5, 1.5);
+        return Graph.Node("LayerNormalization", bias ? [this, scale, Graph.Normal(normalized, 0.1)] : [this, scale], Shape,
+            ("axis", axis), ("epsilon", epsilon));
+    }
+
+    /// <summary>Instance normalization with random per-channel scale and bias.</summary>
+    public OnnxValue InstanceNormalization(float epsilon = 1e-5f) =>
+        Graph.Node("InstanceNormalization", [this, Graph.Uniform([Channels], 0.5, 1.5), Graph.Normal([Channels], 0.1)], Shape, ("epsilon", epsilon));
+
+    /// <summary>Parametric ReLU with random slopes of the given shape (broadcast against the value).</summary>
+    public OnnxValue PRelu(params long[] slopeShape) => Graph.Node("PRelu", [this, Graph.Uniform(slopeShape, -0.5, 0.5)], Shape);
+
     /// <summary>Batch normalization with random statistics near identity (scale and variance in [0.5, 1.5)).</summary>
     public OnnxValue BatchNormalization(float epsilon = 1e-5f)
     {

@@ -64,7 +64,7 @@ static class DiagnoseCommand
                     lab = null;
                     break;
                 default:
-                    if (p.Lab!.Stage == "data") lab = LabProgress($"seed {p.Seed} ({p.Done + 1}/{p.Total}) {p.Stage.ToString().ToLowerInvariant()}: ");
+                    if (p.Lab!.Stage == DumbbellLabStage.Data) lab = LabProgress($"seed {p.Seed} ({p.Done + 1}/{p.Total}) {p.Stage.ToString().ToLowerInvariant()}: ");
                     lab?.Report(p.Lab);
                     break;
             }
@@ -86,7 +86,7 @@ static class DiagnoseCommand
         string? stage = null;
         return new SynchronousProgress<DumbbellLabProgress>(p =>
         {
-            if (p.Stage != stage) (stage, bar) = (p.Stage, new ProgressBar(prefix + p.Stage, 100));
+            if (p.Description != stage) (stage, bar) = (p.Description, new ProgressBar(prefix + p.Description, 100));
             bar!.Report((int)Math.Round(p.Fraction * 100));
         });
     }

@@ -56,7 +56,7 @@ public static partial class DumbbellLab
         DumbbellRunSummary RunAndSummarize(DumbbellLabSettings run, DumbbellSweepStage stage)
         {
             int done = rows.Count;
-            var lab = progress is null ? null : new Relay<DumbbellLabProgress>(p =>
+            var lab = progress is null ? null : new SynchronousProgress<DumbbellLabProgress>(p =>
                 progress.Report(new DumbbellSweepProgress(run.Seed, done, seeds.Count, stage, p)));
             // The scope frees whatever tensors the run leaves behind; the report's own are disposed with it.
             using var scope = NewDisposeScope();

@@ -26,7 +26,7 @@ public static partial class DumbbellLab
         settings.Validate();
         using var threads = TorchThreads.Use(settings.Threads);
         var shapes = new SyntheticShapes(settings.ImageSize, settings.Seed);
-        progress?.Report(new DumbbellLabProgress("data", 0));
+        progress?.Report(new DumbbellLabProgress(DumbbellLabStage.Data, 0));
         using var train = shapes.TrainingSet(settings.TrainImagesPerClass, settings.PlantedProbability);
         using var test = shapes.TestSet(settings.TestImagesPerClass, settings.PlantedProbability);
         using var model = ClassifierTrainer.Build(SyntheticShapes.ClassNames, settings.ImageSize, settings.Width, settings.Seed);
@@ -65,7 +65,7 @@ public static partial class DumbbellLab
 
         using var threads = TorchThreads.Use(settings.Threads);
         var shapes = new SyntheticShapes(settings.ImageSize, settings.Seed);
-        progress?.Report(new DumbbellLabProgress("data", 0));
+        progress?.Report(new DumbbellLabProgress(DumbbellLabStage.Data, 0));
         using var train = shapes.TrainingSet(settings.TrainImagesPerClass, settings.PlantedProbability);
         using var test = shapes.TestSet(settings.TestImagesPerClass, settings.PlantedProbability);
         var model = ClassifierTrainer.Build(SyntheticShapes.ClassNames, settings.ImageSize, settings.Width, settings.Seed);
@@ -106,7 +106,7 @@ public static partial class DumbbellLab
         visualizer ??= new PresetClassVisualizer();
         var shapes = new SyntheticShapes(settings.ImageSize, settings.Seed);
 
-        progress?.Report(new DumbbellLabProgress("measuring", 0.8));
+        progress?.Report(new DumbbellLabProgress(DumbbellLabStage.Measuring, 0.8));
         double trainAccuracy = ClassifierTrainer.Accuracy(model, train);
         double testAccuracy = ClassifierTrainer.Accuracy(model, test);
         var (with, without) = shapes.CounterfactualDumbbells(settings.ProbeImages);
@@ -123,7 +123,7 @@ public static partial class DumbbellLab
             for (int c = 0; c < classes.Count; c++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                progress?.Report(new DumbbellLabProgress($"visualizing {classes[c]}", 0.85 + 0.15 * c / classes.Count));
+                progress?.Report(new DumbbellLabProgress(DumbbellLabStage.Visualizing, 0.85 + 0.15 * c / classes.Count) { Class = classes[c] });
                 images.Add(CheckedVisualization(visualizer, model, c, VisualizationSeed(settings.Seed, c), settings.ImageSize, cancellationToken));
             }
             var visualizations = cat(images, 0);
@@ -148,7 +148,7 @@ public static partial class DumbbellLab
                 Visualizations = visualizations,
                 Examples = cat([withFeature.Batch(0, shown), withoutFeature.Batch(0, shown), armOnly.Batch(0, shown)], 0),
             };
-            progress?.Report(new DumbbellLabProgress("done", 1));
+            progress?.Report(new DumbbellLabProgress(DumbbellLabStage.Done, 1));
             return report;
         }
         finally
@@ -182,12 +182,6 @@ public static partial class DumbbellLab
     }
 
     static IProgress<TrainingProgress>? TrainingReports(DumbbellLabSettings settings, IProgress<DumbbellLabProgress>? progress) =>
-        progress is null ? null : new Relay<TrainingProgress>(epoch =>
-            progress.Report(new DumbbellLabProgress("training", 0.05 + 0.75 * epoch.Epoch / settings.Epochs, epoch)));
-
-    /// <summary>Passes reports on synchronously (<see cref="Progress{T}"/> would post them to another thread).</summary>
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+        progress is null ? null : new SynchronousProgress<TrainingProgress>(epoch =>
+            progress.Report(new DumbbellLabProgress(DumbbellLabStage.Training, 0.05 + 0.75 * epoch.Epoch / settings.Epochs, epoch)));
 }

@@ -81,8 +81,30 @@ public sealed record DumbbellLabSettings(
         $"seed {Seed}, planted {PlantedProbability:R}, {TrainImagesPerClass}/class, {Epochs} epochs, {ImageSize}px, batch {BatchSize}, lr {LearningRate:R}, width {Width}");
 }
 
+/// <summary>What the dumbbell lab is doing.</summary>
+public enum DumbbellLabStage
+{
+    /// <summary>Making the synthetic data (the first report of a run).</summary>
+    Data,
+    /// <summary>Training the classifier.</summary>
+    Training,
+    /// <summary>Measuring accuracy and counterfactuals.</summary>
+    Measuring,
+    /// <summary>Rendering a class visualization.</summary>
+    Visualizing,
+    /// <summary>Finished.</summary>
+    Done,
+}
+
 /// <summary>Where the lab is: a stage, the fraction of the whole run done, and the epoch report while training.</summary>
-/// <param name="Stage">What is running: <c>data</c>, <c>training</c>, <c>measuring</c> or <c>visualizing &lt;class&gt;</c>.</param>
+/// <param name="Stage">What is running.</param>
 /// <param name="Fraction">Rough fraction of the run done, in [0,1].</param>
 /// <param name="Training">The latest epoch's report while training.</param>
-public sealed record DumbbellLabProgress(string Stage, double Fraction, TrainingProgress? Training = null);
+public sealed record DumbbellLabProgress(DumbbellLabStage Stage, double Fraction, TrainingProgress? Training = null)
+{
+    /// <summary>The class being visualized, while <see cref="Stage"/> is <see cref="DumbbellLabStage.Visualizing"/>.</summary>
+    public string? Class { get; init; }
+
+    /// <summary>The stage in words, e.g. <c>visualizing dumbbell</c>.</summary>
+    public string Description => Class is null ? Stage.ToString().ToLowerInvariant() : $"{Stage.ToString().ToLowerInvariant()} {Class}";
+}

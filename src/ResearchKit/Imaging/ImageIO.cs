@@ -125,15 +125,18 @@ public static class ImageIO
         return buffer.ToArray();
     }
 
-    /// <summary>Converts a [3,H,W] or [1,3,H,W] tensor to an 8-bit image (clamped to [0,1], rounded to nearest).</summary>
-    /// <exception cref="ArgumentException">The shape is not a single RGB image, or a value is NaN.</exception>
+    /// <summary>
+    /// Converts a [C,H,W] or [1,C,H,W] tensor to an 8-bit image (clamped to [0,1], rounded to nearest). Images that are
+    /// not RGB are shown as <see cref="ImageOps.ToRgb"/> maps them: one channel as grey, four or more by their first three.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is not a single image, or a value is NaN.</exception>
     public static Image<Rgb24> ToImage(Tensor image)
     {
         CheckShape(image, allowBatch: false);
         int height = (int)image.shape[^2], width = (int)image.shape[^1], plane = height * width;
         float[] values;
         using (NewDisposeScope())
-            values = image.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+            values = ImageOps.ToRgb(image.detach()).cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
 
         var pixels = new Rgb24[plane];
         for (int i = 0; i < plane; i++)
@@ -169,15 +172,15 @@ public static class ImageIO
         return (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
     }
 
-    /// <summary>Throws unless <paramref name="image"/> is [3,H,W] or [1,3,H,W] (or [N,3,H,W] when a batch is allowed).</summary>
+    /// <summary>Throws unless <paramref name="image"/> is [C,H,W] or [1,C,H,W] (or [N,C,H,W] when a batch is allowed).</summary>
     internal static void CheckShape(Tensor image, bool allowBatch)
     {
         var shape = image.shape;
-        bool rgb = shape.Length is 3 or 4 && shape[^3] == 3 && shape[^2] > 0 && shape[^1] > 0;
+        bool rgb = shape.Length is 3 or 4 && shape[^3] >= 1 && shape[^2] > 0 && shape[^1] > 0;
         if (rgb && (shape.Length == 3 || shape[0] == 1 || (allowBatch && shape[0] > 0))) return;
-        string expected = allowBatch ? "[N,3,H,W]" : "[3,H,W] or [1,3,H,W]";
+        string expected = allowBatch ? "[N,C,H,W]" : "[C,H,W] or [1,C,H,W]";
         string hint = rgb && shape[0] > 1 ? " (a batch: save each with ImageIO.SaveBatch, or lay them out with ContactSheet)" : "";
-        throw new ArgumentException($"Expected an RGB image tensor of shape {expected}; got [{string.Join(",", shape)}]{hint}.", nameof(image));
+        throw new ArgumentException($"Expected an image tensor of shape {expected}; got [{string.Join(",", shape)}]{hint}.", nameof(image));
     }
 
     static readonly PngEncoder PngEncoder = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };

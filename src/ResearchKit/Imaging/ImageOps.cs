@@ -57,6 +57,42 @@ public static class ImageOps
         return luma.repeat(repeats).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Images of any channel count ([N,C,H,W] or [C,H,W]) as RGB, for display: 3 channels as they are, 1 as grey, 2 as
+    /// red and green with their mean as blue, and 4 or more as their first three (for RGB plus extra bands, the colour
+    /// part).
+    /// </summary>
+    public static Tensor ToRgb(Tensor images)
+    {
+        if (images.shape.Length is not (3 or 4) || images.shape[^3] < 1)
+            throw new ArgumentException($"Expected images of shape [N,C,H,W] or [C,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
+        long channels = images.shape[^3];
+        if (channels == 3) return images.alias();
+        if (channels > 3) return images.narrow(-3, 0, 3);
+        var repeats = Enumerable.Repeat(1L, images.shape.Length).ToArray();
+        repeats[^3] = 3;
+        if (channels == 1) return images.repeat(repeats);
+        using var scope = NewDisposeScope();
+        return cat([images, images.mean([-3], keepdim: true)], -3).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Photos (RGB, [N,3,H,W] or [3,H,W]) as input for a network of <paramref name="channels"/> channels: RGB as it is,
+    /// or one channel of luma (ITU-R BT.601) for a grayscale network. Other channel counts have no photo equivalent.
+    /// </summary>
+    public static Tensor ToChannels(Tensor rgb, int channels)
+    {
+        if (rgb.shape.Length is not (3 or 4) || rgb.shape[^3] != 3)
+            throw new ArgumentException($"Expected RGB images of shape [N,3,H,W] or [3,H,W]; got [{string.Join(",", rgb.shape)}].", nameof(rgb));
+        return channels switch
+        {
+            3 => rgb.alias(),
+            1 => Grayscale(rgb).narrow(-3, 0, 1),
+            _ => throw new ArgumentException(
+                $"a photo has no {channels}-channel equivalent (RGB gives 3 channels, grayscale 1); give the network's input as a .npy array"),
+        };
+    }
+
     static int Scaled(long side, int target, long shorter) => (int)Math.Max(1, Math.Round((double)side * target / shorter));
 
     // The same bounds as for loading: larger results would need more memory than is sensible to ask for.

@@ -7,7 +7,8 @@ namespace ResearchKit.Models;
 
 /// <summary>
 /// A trained image network whose intermediate tensors (taps) can be read and differentiated through.
-/// Images go in as RGB in [0,1] ([N,3,H,W]); the model applies its own input convention (<see cref="Normalization"/>).
+/// Images go in with values in [0,1], [N,C,H,W] with C = <see cref="InputChannels"/> (RGB for the usual 3); the model
+/// applies its own input convention (<see cref="Normalization"/>).
 /// </summary>
 public abstract class Model : IDisposable
 {
@@ -15,13 +16,16 @@ public abstract class Model : IDisposable
     readonly Dictionary<(long, long), IReadOnlyList<TapInfo>> _tapsBySize = [];
     Preprocessing _input;
 
-    /// <summary>Creates a model with the given name, declared input size and preprocessing.</summary>
-    protected Model(string name, int inputHeight, int inputWidth, Preprocessing modelPreprocessing, InputNormalization normalization)
+    /// <summary>Creates a model with the given name, declared input size and channels, and preprocessing.</summary>
+    protected Model(string name, int inputHeight, int inputWidth, Preprocessing modelPreprocessing, InputNormalization normalization,
+        int inputChannels = 3)
     {
         TorchRuntime.EnsureLoaded();
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputChannels, 1);
         Name = name;
         InputHeight = inputHeight;
         InputWidth = inputWidth;
+        InputChannels = inputChannels;
         ModelPreprocessing = modelPreprocessing;
         _input = Select(normalization);
         Normalization = normalization;
@@ -35,6 +39,10 @@ public abstract class Model : IDisposable
 
     /// <summary>Input width the model was trained on.</summary>
     public int InputWidth { get; }
+
+    /// <summary>Channels of the input image: 3 (RGB) for most networks, 1 for grayscale ones, any other count for
+    /// multispectral ones.</summary>
+    public int InputChannels { get; }
 
     /// <summary>The preprocessing the model itself expects (used when <see cref="Normalization"/> is <see cref="InputNormalization.Model"/>).</summary>
     public Preprocessing ModelPreprocessing { get; }
@@ -136,6 +144,8 @@ public abstract class Model : IDisposable
     Preprocessing Select(InputNormalization n) => n switch
     {
         InputNormalization.Model => ModelPreprocessing,
+        InputNormalization.ImageNet when InputChannels != 3 => throw new ArgumentException(
+            $"ImageNet normalization is for RGB input, but model '{Name}' takes {InputChannels} channel(s); use normalization none"),
         InputNormalization.ImageNet => Preprocessing.ImageNet(),
         _ => Preprocessing.Identity(),
     };
@@ -188,10 +198,10 @@ public abstract class Model : IDisposable
         {
             using var noGrad = no_grad();
             using var kernels = Kernels();
-            shapes = RunPreprocessed(zeros(1, 3, h, w, device: Device), TapNames.ToHashSet()).ToDictionary(o => o.Key, o => o.Value.shape);
+            shapes = RunPreprocessed(zeros(1, InputChannels, h, w, device: Device), TapNames.ToHashSet()).ToDictionary(o => o.Key, o => o.Value.shape);
         }
         var taps = TapNames.Where(shapes.ContainsKey)
-            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), shapes[t].ToArray()))
+            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), shapes[t].ToArray(), ActivationLayout.Of(shapes[t], h, w)))
             .ToList();
         return _tapsBySize[(h, w)] = taps;
     }
@@ -216,14 +226,14 @@ public abstract class Model : IDisposable
                 $"layer '{nameOrAlias}' of model '{Name}' has channels 0..{tap.Channels - 1}; channel {channel} does not exist");
     }
 
-    /// <summary>Converts RGB images in [0,1] to network input with the active normalization.</summary>
+    /// <summary>Converts images in [0,1] ([N,C,H,W]) to network input with the active normalization.</summary>
     public Tensor Normalize(Tensor rgb) => _input.Apply(rgb);
 
     /// <summary>
-    /// Runs the network on RGB images in [0,1] ([N,3,H,W]) and returns the requested taps (by raw name or alias, keyed
-    /// as requested), without gradients: for gradients, run it through a <see cref="Pass"/>. Only the part of the
-    /// network the taps depend on is computed. Images on another device are moved to the model's <see cref="Device"/>,
-    /// where the taps are.
+    /// Runs the network on images in [0,1] ([N,C,H,W], C = <see cref="InputChannels"/>) and returns the requested taps
+    /// (by raw name or alias, keyed as requested), without gradients: for gradients, run it through a <see cref="Pass"/>.
+    /// Only the part of the network the taps depend on is computed. Images on another device are moved to the model's
+    /// <see cref="Device"/>, where the taps are.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps)
     {
@@ -232,18 +242,31 @@ public abstract class Model : IDisposable
         return RunTaps(images, taps);
     }
 
+    /// <summary>
+    /// Runs the network on <paramref name="input"/> as it is, without <see cref="Normalization"/>: a tensor already in
+    /// the network's own input convention, e.g. one saved from PyTorch to compare with. Otherwise as <see cref="Run(Tensor, IEnumerable{string})"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> RunNetworkInput(Tensor input, params IEnumerable<string> taps)
+    {
+        using var noGrad = no_grad();
+        using var kernels = Kernels();
+        return RunAsIs(input, taps);
+    }
+
     /// <summary>Runs the network as far as one tap and returns it, without gradients.</summary>
     public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
 
-    /// <summary>The network's final output for RGB images in [0,1], without gradients.</summary>
+    /// <summary>The network's final output for images in [0,1], without gradients.</summary>
     public Tensor Forward(Tensor images) => Run(images, OutputTap);
 
-    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps)
+    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps) => RunAsIs(Normalize(images.to(Device)), taps);
+
+    IReadOnlyDictionary<string, Tensor> RunAsIs(Tensor input, IEnumerable<string> taps)
     {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
-        var input = Normalize(images.to(Device));
         var rawTaps = raw.Values.ToHashSet();
+        input = input.to(Device);
         var outputs = _channelsRead is { } read && read.Keys.Any(rawTaps.Contains)
             ? RunPreprocessed(input, rawTaps, read.Where(r => rawTaps.Contains(r.Key)).ToDictionary())
             : RunPreprocessed(input, rawTaps);
@@ -297,17 +320,15 @@ public abstract class Model : IDisposable
     }
 
     /// <summary>
-    /// Mean activation of every channel of <paramref name="tap"/> for one image ([1,3,H,W] or [3,H,W], values in [0,1]),
-    /// averaged over positions: which channels fire for this image, and how strongly.
+    /// Mean activation of every channel of <paramref name="tap"/> for one image ([1,C,H,W] or [C,H,W], values in [0,1]),
+    /// averaged over positions (over the patches of a transformer's tokens): which channels fire, and how strongly.
     /// </summary>
     public float[] ChannelMeans(Tensor image, string tap)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
-        var a = Run(batch, tap);
-        var means = a.dim() > 2 ? a.flatten(2).mean([2]) : a;
-        return means[0].to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+        return ActivationLayout.ChannelMeans(Run(batch, tap), batch);
     }
 
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>

@@ -49,11 +49,15 @@ public sealed class Preprocessing : IDisposable
     public static Preprocessing ChannelMeans(float[] mean, bool reverseChannels, float scale, string description) =>
         new(description, reverseChannels, scale, null, mean, null);
 
-    /// <summary>Applies the preprocessing to <paramref name="rgb"/> ([N,3,H,W], values in [0,1]).</summary>
+    /// <summary>
+    /// Applies the preprocessing to <paramref name="rgb"/> ([N,3,H,W], values in [0,1]); the identity takes images of
+    /// any channel count ([N,C,H,W]).
+    /// </summary>
     public Tensor Apply(Tensor rgb)
     {
-        if (rgb.dim() != 4 || rgb.shape[1] != 3)
-            throw new ArgumentException($"expected an image batch of shape [N,3,H,W], got [{string.Join(",", rgb.shape)}]");
+        bool identity = !ReverseChannels && Scale == 1f && _meanImage is null && _mean is null && _std is null;
+        if (rgb.dim() != 4 || (rgb.shape[1] != 3 && !identity))
+            throw new ArgumentException($"expected an image batch of shape [N,3,H,W] for '{Description}', got [{string.Join(",", rgb.shape)}]");
         var x = ReverseChannels ? rgb.flip(1) : rgb;
         if (Scale != 1f) x = x * Scale;
         if (_meanImage is not null) x = x - MeanImageAt(_meanImage, x.shape[2], x.shape[3]);

@@ -6,7 +6,10 @@ namespace ResearchKit.Objectives;
 
 public sealed partial class Objective
 {
-    /// <summary>Mean activation of one channel (Olah et al. 2017's "channel" objective).</summary>
+    /// <summary>
+    /// Mean activation of one channel (Olah et al. 2017's "channel" objective); on a transformer's tokens, the mean of
+    /// one feature over the patch tokens, the class token left out (see <see cref="Models.ActivationLayout"/>).
+    /// </summary>
     /// <param name="layer">Tap name or alias.</param>
     /// <param name="channel">Channel index.</param>
     /// <param name="batch">Only this batch item (others get 0); null for every item.</param>
@@ -17,7 +20,10 @@ public sealed partial class Objective
             return a.dim() > 1 ? a.flatten(1).mean([1]) : a;
         });
 
-    /// <summary>Activation of one unit at a spatial position (the centre by default), like a classic neuron.</summary>
+    /// <summary>
+    /// Activation of one unit at a spatial position (the centre by default), like a classic neuron; on a transformer's
+    /// tokens, (x, y) is a patch of the patch grid.
+    /// </summary>
     public static Objective Neuron(string layer, int channel, int? x = null, int? y = null, int? batch = null) =>
         Term($"neuron {layer}:{channel}" + (x is null && y is null ? "" : $"@({x},{y})"), layer, batch, ctx =>
         {
@@ -70,7 +76,7 @@ public sealed partial class Objective
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
-        var features = model.Run(batch, layer);
+        var features = Models.ActivationLayout.ChannelsFirst(model.Run(batch, layer), batch);
         var direction = (features.dim() > 2 ? features.flatten(2).mean([2]) : features).mean([0]);
         return DirectionCosine(layer, direction.to_type(ScalarType.Float32).cpu().data<float>().ToArray(), name: $"like {name}");
     }
@@ -100,7 +106,7 @@ public sealed partial class Objective
     public static Objective Diversity(string layer) =>
         From(new ObjectiveTerm($"diversity {layer}", [layer], ctx =>
         {
-            var a = ctx[layer];
+            var a = ChannelsFirst(ctx, layer);
             long n = a.shape[0];
             if (n < 2) return zeros(n, dtype: a.dtype, device: a.device);
             var flat = a.flatten(2);                                         // [N,C,HW]
@@ -123,9 +129,12 @@ public sealed partial class Objective
             return values * mask;
         }));
 
+    // Channels in dimension 1 for every kind of tap: a transformer's tokens become a map of patches.
+    static Tensor ChannelsFirst(ObjectiveContext ctx, string layer) => Models.ActivationLayout.ChannelsFirst(ctx[layer], ctx.Image);
+
     static Tensor ChannelSlice(ObjectiveContext ctx, string layer, int channel)
     {
-        var a = ctx[layer];
+        var a = ChannelsFirst(ctx, layer);
         if (a.dim() < 2) throw new ArgumentException($"layer '{layer}' has shape [{string.Join(",", a.shape)}]; it has no channels");
         if (channel < 0 || channel >= a.shape[1])
             throw new Models.ChannelOutOfRangeException($"layer '{layer}' has channels 0..{a.shape[1] - 1}; channel {channel} does not exist");
@@ -134,7 +143,7 @@ public sealed partial class Objective
 
     static (Tensor Activations, Tensor Unit) ActivationsAndUnit(ObjectiveContext ctx, string layer, float[] vector)
     {
-        var a = ctx[layer];
+        var a = ChannelsFirst(ctx, layer);
         if (a.shape[1] != vector.Length)
             throw new ArgumentException($"direction has {vector.Length} components but layer '{layer}' has {a.shape[1]} channels");
         var v = tensor(vector, dtype: a.dtype, device: a.device);

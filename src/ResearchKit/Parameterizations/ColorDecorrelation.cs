@@ -35,7 +35,7 @@ public static class ColorDecorrelation
 
     static Tensor Mix(double[,] matrix, Tensor input, string paramName)
     {
-        ImageTensors.RequireBatch(input, paramName);
+        ImageTensors.RequireRgb(input, paramName);
         using var m = MatrixTensor(matrix, input.dtype, input.device);
         return einsum("ij,njhw->nihw", m, input);
     }

@@ -17,27 +17,32 @@ public sealed class Fourier : Parameterization
     const double OutputDivisor = 4.0;
     const double LogitMargin = 1e-4;
 
-    Tensor _spectrum; // [N,3,H,W/2+1,2]: real and imaginary parts
+    Tensor _spectrum; // [N,C,H,W/2+1,2]: real and imaginary parts
     Tensor _scale;    // [1,1,H,W/2+1,1]
 
-    /// <summary>Seeded random coefficients: N(0, std²) before frequency scaling (Lucid: std 0.01, decay power 1).</summary>
+    /// <summary>
+    /// Seeded random coefficients: N(0, std²) before frequency scaling (Lucid: std 0.01, decay power 1), for images of
+    /// <paramref name="channels"/> channels (decorrelated colour needs 3).
+    /// </summary>
     public Fourier(int height, int width, int batch = 1, bool decorrelate = true, double std = 0.01, double decayPower = 1,
-        int seed = 0)
-        : base(batch, height, width)
+        int seed = 0, int channels = 3)
+        : base(batch, height, width, channels)
     {
         if (std < 0 || double.IsNaN(std)) throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be ≥ 0.");
+        if (decorrelate && channels != 3)
+            throw new ArgumentException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
         Decorrelate = decorrelate;
         DecayPower = decayPower;
         _scale = Constant(FrequencyScale(height, width, decayPower, CPU));
         using (NewDisposeScope())
         {
             using var generator = Seeded(seed);
-            _spectrum = Leaf(randn([batch, 3, height, width / 2 + 1, 2], generator: generator, device: CPU) * std);
+            _spectrum = Leaf(randn([batch, channels, height, width / 2 + 1, 2], generator: generator, device: CPU) * std);
         }
     }
 
     Fourier(Tensor image, bool decorrelate, double decayPower)
-        : base(checked((int)image.shape[0]), checked((int)image.shape[2]), checked((int)image.shape[3]))
+        : base(checked((int)image.shape[0]), checked((int)image.shape[2]), checked((int)image.shape[3]), checked((int)image.shape[1]))
     {
         Decorrelate = decorrelate;
         DecayPower = decayPower;
@@ -52,13 +57,13 @@ public sealed class Fourier : Parameterization
     }
 
     /// <summary>
-    /// The coefficients that reproduce <paramref name="image"/> ([N,3,H,W] in [0,1]) exactly, up to 1e-4 at saturated
+    /// The coefficients that reproduce <paramref name="image"/> ([N,C,H,W] in [0,1]; decorrelated only when RGB) exactly, up to 1e-4 at saturated
     /// pixels: the inverse of <see cref="Image"/>. Start a Fourier-space search from a photo with this.
     /// </summary>
     public static Fourier FromImage(Tensor image, bool decorrelate = true, double decayPower = 1)
     {
         ImageTensors.RequireBatch(image, nameof(image));
-        return new Fourier(image, decorrelate, decayPower);
+        return new Fourier(image, decorrelate && image.shape[1] == 3, decayPower);
     }
 
     /// <summary>Whether colours are optimized in the decorrelated space.</summary>
@@ -88,7 +93,7 @@ public sealed class Fourier : Parameterization
 
     /// <inheritdoc/>
     public override string Describe() =>
-        $"fft{(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}";
+        $"fft{(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}{(Channels != 3 ? $", {Channels} channels" : "")}";
 
     /// <summary>
     /// 1/max(f, 1/max(H,W))^decayPower for the rfft2 layout, f the radial frequency in cycles per pixel; the floor keeps

@@ -19,15 +19,17 @@ public abstract class Parameterization : IDisposable
     readonly List<Tensor> _owned = [];
     bool _disposed;
 
-    /// <summary>Checks and stores the image batch size.</summary>
-    protected Parameterization(int batch, int height, int width)
+    /// <summary>Checks and stores the image batch size, image size and channel count.</summary>
+    protected Parameterization(int batch, int height, int width, int channels = 3)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must hold at least one image.");
+        if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "An image has at least one channel.");
         if (height < 1 || width < 1)
             throw new ArgumentOutOfRangeException(nameof(height), $"{height}x{width}", "Image height and width must be at least 1.");
         Batch = batch;
         Height = height;
         Width = width;
+        Channels = channels;
     }
 
     /// <summary>Number of images produced by <see cref="Image"/>.</summary>
@@ -39,10 +41,16 @@ public abstract class Parameterization : IDisposable
     /// <summary>Image width in pixels.</summary>
     public int Width { get; }
 
+    /// <summary>Channels per pixel: 3 (RGB) unless made for a network that takes another count (1 for grayscale).</summary>
+    public int Channels { get; }
+
     /// <summary>The leaf tensors to optimize (each a <see cref="TorchSharp.Modules.Parameter"/> with requires_grad).</summary>
     public abstract IReadOnlyList<Tensor> Parameters { get; }
 
-    /// <summary>The current images, [Batch,3,Height,Width], RGB in [0,1], differentiable w.r.t. <see cref="Parameters"/>.</summary>
+    /// <summary>
+    /// The current images, [Batch,Channels,Height,Width] in [0,1] (RGB for 3 channels), differentiable w.r.t.
+    /// <see cref="Parameters"/>.
+    /// </summary>
     public abstract Tensor Image();
 
     /// <summary>Short text for captions and JSON, e.g. "fft+decorrelated 224x224 x4".</summary>
@@ -97,17 +105,21 @@ public abstract class Parameterization : IDisposable
 
     /// <summary>A pixel-grid parameterization with seeded noise around mid-grey.</summary>
     /// <param name="std">Noise standard deviation (in the raw parameter's units; Lucid uses 0.01).</param>
+    /// <param name="channels">Channels per pixel (the network's <c>InputChannels</c>).</param>
     public static Pixel Pixel(int height, int width, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
-        double std = 0.01, int seed = 0) =>
-        new(height, width, batch, range, decorrelate, std, seed);
-
-    /// <summary>Lucid's default: Fourier coefficients with 1/f scaling, optionally decorrelated colour, squashed by a sigmoid.</summary>
-    public static Fourier Fourier(int height, int width, int batch = 1, bool decorrelate = true, int seed = 0, double std = 0.01,
-        double decayPower = 1) =>
-        new(height, width, batch, decorrelate, std, decayPower, seed);
+        double std = 0.01, int seed = 0, int channels = 3) =>
+        new(height, width, batch, range, decorrelate, std, seed, channels);
 
     /// <summary>
-    /// The given photo as the parameter ([N,3,H,W] in [0,1], copied). The default <see cref="PixelRange.Clamp"/>
+    /// Lucid's default: Fourier coefficients with 1/f scaling, optionally decorrelated colour, squashed by a sigmoid.
+    /// Colour decorrelation applies to RGB; for other channel counts it is left out.
+    /// </summary>
+    public static Fourier Fourier(int height, int width, int batch = 1, bool decorrelate = true, int seed = 0, double std = 0.01,
+        double decayPower = 1, int channels = 3) =>
+        new(height, width, batch, decorrelate && channels == 3, std, decayPower, seed, channels);
+
+    /// <summary>
+    /// The given photo as the parameter ([N,C,H,W] in [0,1], copied). The default <see cref="PixelRange.Clamp"/>
     /// keeps pixel units, which is what DeepDream's normalized steps and pixel-space priors expect.
     /// </summary>
     public static Pixel FromImage(Tensor image, PixelRange range = PixelRange.Clamp) =>

@@ -20,10 +20,10 @@ public enum PixelRange
 /// </summary>
 public interface IPixelImage
 {
-    /// <summary>The raw pixel leaf, [N,3,H,W]. Edit it only under no_grad and in place.</summary>
+    /// <summary>The raw pixel leaf, [N,C,H,W]. Edit it only under no_grad and in place.</summary>
     Tensor Pixels { get; }
 
-    /// <summary>The raw value, [1,3,1,1], that renders as mid-grey: decay and clipping pull pixels towards it.</summary>
+    /// <summary>The raw value, [1,C,1,1], that renders as mid-grey: decay and clipping pull pixels towards it.</summary>
     Tensor Neutral { get; }
 
     /// <summary>How <see cref="Pixels"/> map to colours.</summary>
@@ -39,29 +39,32 @@ public sealed class Pixel : Parameterization, IPixelImage
     Tensor _pixels;
     Tensor _neutral;
 
-    /// <summary>Seeded noise around mid-grey: raw = neutral + std·N(0,1), from its own generator.</summary>
+    /// <summary>
+    /// Seeded noise around mid-grey: raw = neutral + std·N(0,1), from its own generator. <paramref name="channels"/> is
+    /// the network's input channel count; decorrelated colour needs 3.
+    /// </summary>
     public Pixel(int height, int width, int batch = 1, PixelRange range = PixelRange.Sigmoid, bool decorrelate = false,
-        double std = 0.01, int seed = 0)
-        : base(batch, height, width)
+        double std = 0.01, int seed = 0, int channels = 3)
+        : base(batch, height, width, channels)
     {
         if (std < 0 || double.IsNaN(std)) throw new ArgumentOutOfRangeException(nameof(std), std, "The noise standard deviation must be ≥ 0.");
-        RequireValid(range, decorrelate);
+        RequireValid(range, decorrelate, channels);
         Range = range;
         Decorrelate = decorrelate;
-        _neutral = Constant(NeutralValue(range, CPU));
+        _neutral = Constant(NeutralValue(range, channels, CPU));
         using (NewDisposeScope())
         {
             using var generator = Seeded(seed);
-            var noise = randn([batch, 3, height, width], generator: generator, device: CPU) * std;
+            var noise = randn([batch, channels, height, width], generator: generator, device: CPU) * std;
             _pixels = Leaf(noise + _neutral);
         }
     }
 
     Pixel(Tensor image, PixelRange range)
-        : base(checked((int)image.shape[0]), checked((int)image.shape[2]), checked((int)image.shape[3]))
+        : base(checked((int)image.shape[0]), checked((int)image.shape[2]), checked((int)image.shape[3]), checked((int)image.shape[1]))
     {
         Range = range;
-        _neutral = Constant(NeutralValue(range, image.device));
+        _neutral = Constant(NeutralValue(range, Channels, image.device));
         using (NewDisposeScope())
         {
             var rgb = image.detach().to_type(ScalarType.Float32);
@@ -71,13 +74,13 @@ public sealed class Pixel : Parameterization, IPixelImage
     }
 
     /// <summary>
-    /// The given [N,3,H,W] image in [0,1] (copied) as the parameter. With <see cref="PixelRange.Sigmoid"/> the leaf
+    /// The given [N,C,H,W] image in [0,1] (copied) as the parameter. With <see cref="PixelRange.Sigmoid"/> the leaf
     /// holds logits, so the first <see cref="Parameterization.Image"/> reproduces the image up to 1e-4 at saturated pixels.
     /// </summary>
     public static new Pixel FromImage(Tensor image, PixelRange range = PixelRange.Clamp)
     {
         ImageTensors.RequireBatch(image, nameof(image));
-        RequireValid(range, decorrelate: false);
+        RequireValid(range, decorrelate: false, channels: 3);
         return new Pixel(image, range);
     }
 
@@ -126,10 +129,13 @@ public sealed class Pixel : Parameterization, IPixelImage
 
     /// <inheritdoc/>
     public override string Describe() =>
-        $"pixel({(Range == PixelRange.Clamp ? "clamp" : "sigmoid")}){(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}{(FromPhoto ? " from image" : "")}";
+        $"pixel({(Range == PixelRange.Clamp ? "clamp" : "sigmoid")}){(Decorrelate ? "+decorrelated" : "")} {Height}x{Width} x{Batch}" +
+        $"{(Channels != 3 ? $", {Channels} channels" : "")}{(FromPhoto ? " from image" : "")}";
 
-    static void RequireValid(PixelRange range, bool decorrelate)
+    static void RequireValid(PixelRange range, bool decorrelate, int channels)
     {
+        if (decorrelate && channels != 3)
+            throw new ArgumentException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
         if (!Enum.IsDefined(range)) throw new ArgumentOutOfRangeException(nameof(range), range, "Valid ranges: Sigmoid, Clamp.");
         if (decorrelate && range == PixelRange.Clamp)
             throw new ArgumentException(
@@ -137,6 +143,6 @@ public sealed class Pixel : Parameterization, IPixelImage
                 nameof(decorrelate));
     }
 
-    static Tensor NeutralValue(PixelRange range, Device device) =>
-        full([1, 3, 1, 1], range == PixelRange.Clamp ? 0.5f : 0f, device: device);
+    static Tensor NeutralValue(PixelRange range, long channels, Device device) =>
+        full([1, channels, 1, 1], range == PixelRange.Clamp ? 0.5f : 0f, device: device);
 }

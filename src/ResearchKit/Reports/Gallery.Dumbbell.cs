@@ -16,7 +16,7 @@ public sealed partial class Gallery
         foreach (var (name, run) in new[] { ("planted", lab), ("control", lab.AsControl()) })
         {
             _cancellation.ThrowIfCancellationRequested();
-            var progress = new Relay<DumbbellLabProgress>(p => _progress?.Report(new GalleryProgress("dumbbell", $"lab ({name}) {p.Stage}", (int)(p.Fraction * 100), 100)));
+            var progress = new SynchronousProgress<DumbbellLabProgress>(p => _progress?.Report(new GalleryProgress("dumbbell", $"lab ({name})", (int)(p.Fraction * 100), 100)));
             using var report = DumbbellLab.Run(run, progress: progress, cancellationToken: _cancellation);
             report.WriteTo(Path.Combine(_images, $"dumbbell-{name}"));
             html.AppendLine($"<h3>{(name == "planted" ? "Trained with the arm" : "Control: trained without it")}</h3>");

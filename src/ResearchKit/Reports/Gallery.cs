@@ -107,7 +107,7 @@ public sealed partial class Gallery
 
     /// <summary>Reports a task's render steps as gallery progress.</summary>
     IProgress<RenderProgress> Steps(string section, string task) =>
-        new Relay<RenderProgress>(p => _progress?.Report(new GalleryProgress(section, task, p.Step, p.TotalSteps)));
+        new SynchronousProgress<RenderProgress>(p => _progress?.Report(new GalleryProgress(section, task, p.Step, p.TotalSteps)));
 
     string WhichChannelsFire()
     {
@@ -199,9 +199,4 @@ public sealed partial class Gallery
 
     static string F(double value, string format = "0.###") => value.ToString(format, CultureInfo.InvariantCulture);
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder reports).</summary>
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

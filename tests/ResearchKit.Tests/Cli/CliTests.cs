@@ -76,6 +76,48 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Visualize_renders_the_width_and_height_asked_for_and_records_them()
+    {
+        var output = Path.Combine(_folder, "wide.png");
+        var (code, _, error) = CliProcess.Run(_folder, "visualize", "--layer", "layer1", "--channel", "0", "--steps", "2",
+            "--width", "96", "--height", "48", "--out", output);
+        Assert.True(code == 0, error);
+        using (var image = ImageIO.Load(output)) Assert.Equal([1, 3, 48, 96], image.shape);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(output, ".json")));
+        var settings = json.RootElement.GetProperty("settings");
+        Assert.Equal((96, 48), (settings.GetProperty("width").GetInt32(), settings.GetProperty("height").GetInt32()));
+    }
+
+    [Fact]
+    public void Every_json_the_command_line_writes_uses_camel_case_names()
+    {
+        var (code, _, error) = CliProcess.Run(_folder, "priors", "--layer", "layer1", "--channel", "0", "--presets", "none", "lucid",
+            "--steps", "2", "--size", "32", "--out", "p.png");
+        Assert.True(code == 0, error);
+        var (layersCode, layers, layersError) = CliProcess.Run(_folder, "layers", "--json");
+        Assert.True(layersCode == 0, layersError);
+        var documents = Directory.GetFiles(_folder, "*.json").Select(File.ReadAllText).Append(layers).ToList();
+        Assert.True(documents.Count >= 2);
+        foreach (var text in documents)
+        {
+            using var json = JsonDocument.Parse(text);
+            AssertCamelCase(json.RootElement, "$");
+        }
+    }
+
+    static void AssertCamelCase(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+            foreach (var (item, k) in element.EnumerateArray().Select((e, k) => (e, k))) AssertCamelCase(item, $"{path}[{k}]");
+        if (element.ValueKind != JsonValueKind.Object) return;
+        foreach (var property in element.EnumerateObject())
+        {
+            Assert.False(char.IsUpper(property.Name[0]), $"{path}.{property.Name} is not camelCase");
+            AssertCamelCase(property.Value, $"{path}.{property.Name}");
+        }
+    }
+
+    [Fact]
     public void Outputs_are_not_overwritten_without_force()
     {
         var output = Path.Combine(_folder, "v.png");

@@ -27,7 +27,7 @@ public sealed class DumbbellLabFixture : IDisposable
 
     public DumbbellLabFixture()
     {
-        Planted = DumbbellLab.Run(Tiny(0.9), Visualizer, new Relay<DumbbellLabProgress>(PlantedProgress.Add));
+        Planted = DumbbellLab.Run(Tiny(0.9), Visualizer, new SynchronousProgress<DumbbellLabProgress>(PlantedProgress.Add));
         ControlModel = DumbbellLab.TrainOrLoad(Tiny(0.9).AsControl(), WeightsPath);
         Control = DumbbellLab.Evaluate(ControlModel, Tiny(0.9).AsControl(), Visualizer);
     }
@@ -43,11 +43,6 @@ public sealed class DumbbellLabFixture : IDisposable
     }
 }
 
-sealed class Relay<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}
-
 [Collection("Diagnostics")]
 public class DumbbellLabTests(DumbbellLabFixture lab) : IClassFixture<DumbbellLabFixture>
 {
@@ -58,8 +53,8 @@ public class DumbbellLabTests(DumbbellLabFixture lab) : IClassFixture<DumbbellLa
         Assert.True(lab.Planted.TestAccuracy >= 0.5, $"planted test accuracy {lab.Planted.TestAccuracy}");
         Assert.True(lab.Control.TestAccuracy >= 0.5, $"control test accuracy {lab.Control.TestAccuracy}");
         Assert.Equal(4, lab.Planted.History.Count);
-        Assert.Contains(lab.PlantedProgress, p => p.Stage == "training" && p.Training?.Epoch == 4);
-        Assert.Equal("done", lab.PlantedProgress[^1].Stage);
+        Assert.Contains(lab.PlantedProgress, p => p.Stage == DumbbellLabStage.Training && p.Training?.Epoch == 4);
+        Assert.Equal(DumbbellLabStage.Done, lab.PlantedProgress[^1].Stage);
     }
 
     [Fact]

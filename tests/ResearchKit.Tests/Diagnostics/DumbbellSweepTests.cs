@@ -84,7 +84,7 @@ public class DumbbellSweepTests
         using var folder = new TempFolder();
         var visualizer = new CountingVisualizer();
         using var cancel = new CancellationTokenSource();
-        var cancelAfterFirstSeed = new Relay<DumbbellSweepProgress>(p => { if (p.Stage == DumbbellSweepStage.Finished) cancel.Cancel(); });
+        var cancelAfterFirstSeed = new SynchronousProgress<DumbbellSweepProgress>(p => { if (p.Stage == DumbbellSweepStage.Finished) cancel.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() =>
             DumbbellLab.Sweep(Tiny, [0, 1], folder.Path, visualizer, cancelAfterFirstSeed, cancellationToken: cancel.Token));
         Assert.Equal(10, visualizer.Calls);   // two models of five classes
@@ -94,7 +94,7 @@ public class DumbbellSweepTests
         var firstWrite = File.GetLastWriteTimeUtc(folder.File("seed-0.json"));
 
         var stages = new List<(int Seed, DumbbellSweepStage Stage)>();
-        var report = DumbbellLab.Sweep(Tiny, [0, 1], folder.Path, visualizer, new Relay<DumbbellSweepProgress>(p =>
+        var report = DumbbellLab.Sweep(Tiny, [0, 1], folder.Path, visualizer, new SynchronousProgress<DumbbellSweepProgress>(p =>
         {
             if (p.Stage is DumbbellSweepStage.Kept or DumbbellSweepStage.Finished) stages.Add((p.Seed, p.Stage));
         }));

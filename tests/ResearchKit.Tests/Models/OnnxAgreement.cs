@@ -27,7 +27,7 @@ static class OnnxAgreement
     {
         using var model = OnnxModel.Load(file, InputNormalization.None);
         using var scope = NewDisposeScope();
-        var image = rand([batch, 3, inputShape[2], inputShape[3]], generator: new Generator((ulong)seed)) * 2 - 1;
+        var image = rand([batch, inputShape[1], inputShape[2], inputShape[3]], generator: new Generator((ulong)seed)) * 2 - 1;
         var ours = model.Run(image, taps);
         var raw = taps.Select(model.ResolveTap).ToList();
         var reference = OnnxReference.Run(file, image.contiguous().data<float>().ToArray(), image.shape, [.. raw.Distinct()]);

@@ -46,7 +46,7 @@ public sealed class InterruptionTests : IDisposable
         using var photo = rand([1, 3, 48, 48], generator: new Generator(3));
         using var cts = new CancellationTokenSource();
         var settings = new DreamSettings("layer2") { Octaves = 1, StepsPerOctave = 20, Seed = 2 };
-        using var cancelled = Dream.Run(_model, photo, settings, new Inline(p => { if (p.Step == 3) cts.Cancel(); }), cancellation: cts.Token);
+        using var cancelled = Dream.Run(_model, photo, settings, new SynchronousProgress<RenderProgress>(p => { if (p.Step == 3) cts.Cancel(); }), cancellation: cts.Token);
         using var short_ = Dream.Run(_model, photo, settings with { StepsPerOctave = 3 });
         Assert.Equal((RenderStop.Cancelled, 3), (cancelled.Stop, cancelled.StepsDone));
         Assert.True(cancelled.Image.eq(short_.Image).all().item<bool>());
@@ -143,9 +143,4 @@ public sealed class InterruptionTests : IDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int Kill(int pid, int signal);
-
-    sealed class Inline(Action<RenderProgress> report) : IProgress<RenderProgress>
-    {
-        public void Report(RenderProgress value) => report(value);
-    }
 }

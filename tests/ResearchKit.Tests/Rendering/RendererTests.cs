@@ -100,13 +100,16 @@ public sealed class RendererTests : IDisposable
         Assert.True(result.Images.isfinite().all().item<bool>());
     }
 
-    [Fact]
-    public void Memory_stays_flat_over_many_steps()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(32)]
+    public void Memory_stays_flat_over_many_steps_whole_or_tiled(int? tile)
     {
-        // Live native tensors after 50 and after 400 steps must be the same: every step's temporaries are disposed.
+        // Live native tensors after 50 and after 400 steps must be the same: every step's temporaries are disposed,
+        // tile by tile too.
         long LiveAfter(int steps)
         {
-            using var result = Plan("b:2").WithPreset("lucid").Size(32).Steps(steps).Run();
+            using var result = Plan("b:2").WithPreset("lucid").Size(48, 72).Tiled(tile).Steps(steps).Run();
             GC.Collect();
             GC.WaitForPendingFinalizers();
             return DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -114,6 +117,30 @@ public sealed class RendererTests : IDisposable
         LiveAfter(5);
         long short_ = LiveAfter(50), long_ = LiveAfter(400);
         Assert.Equal(short_, long_);
+    }
+
+    [Fact]
+    public void Progress_is_told_every_step_and_counts_a_stage_within_its_run()
+    {
+        var reports = new List<RenderProgress>();
+        using var result = Plan("b:2").Steps(5).ReportTo(new SynchronousProgress<RenderProgress>(reports.Add))
+            .InStage(new RenderStage("part 2/3", StepsBefore: 5, TotalSteps: 15)).Run();
+        Assert.Equal([6, 7, 8, 9, 10], reports.Select(r => r.Step));
+        Assert.All(reports, r => Assert.Equal((15, "part 2/3"), (r.TotalSteps, r.Stage)));
+        Assert.Equal(result.History.Objective, reports.Select(r => r.Objective));
+    }
+
+    [Fact]
+    public void A_non_square_plan_renders_and_records_its_width_and_height()
+    {
+        using var result = Plan("b:2").Size(height: 24, width: 56).Steps(3).Run();
+        Assert.Equal([1, 3, 24, 56], result.Images.shape);
+        Assert.Equal((24, 56), (result.Settings.Height, result.Settings.Width));
+        foreach (var preset in PriorPresets.All)
+        {
+            using var rendered = Plan("b:2").WithPreset(preset).Size(height: 24, width: 56).Steps(2).Run();
+            Assert.True(rendered.Images.shape.SequenceEqual([1L, 3, 24, 56]), $"{preset.Name}: [{string.Join(",", rendered.Images.shape)}]");
+        }
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed class OnnxModel : Model
     readonly Dictionary<string, ExecutionPlan> _plans = [];
     readonly string _inputName;
     readonly List<string> _taps;
+    // Values read as sizes (resizing scales, and everything shape arithmetic reads): they stay float32 in bfloat16
+    // execution, where rounding 1.4 to bfloat16 would change an output size.
+    readonly HashSet<string> _sizeValues;
     readonly string _file;
     // What the execution mode changed: constants in its precision and layout, and padded convolution weights by node.
     readonly Dictionary<string, Tensor> _prepared = [];
@@ -28,8 +31,8 @@ public sealed class OnnxModel : Model
     ExecutionMode _running = ExecutionMode.Exact;
 
     OnnxModel(string file, string name, ModelProto proto, Preprocessing preprocessing, InputNormalization normalization,
-        (int H, int W) size, string inputName)
-        : base(name, size.H, size.W, preprocessing, normalization)
+        (int C, int H, int W) size, string inputName)
+        : base(name, size.H, size.W, preprocessing, normalization, size.C)
     {
         _file = file;
         _inputName = inputName;
@@ -60,6 +63,18 @@ public sealed class OnnxModel : Model
         foreach (var node in _nodes.Where(n => n.OpType != "Shape" && n.Inputs.Any(computed.Contains)))
             computed.UnionWith(node.Outputs.Where(o => o.Length > 0));
         _taps = _nodes.SelectMany(n => n.Outputs.Take(1)).Where(computed.Contains).ToList();
+        // Floating-point sizes are the scales of resizing and the bounds of ranges, and whatever they are computed from
+        // without the image (integer shapes, like every integer, keep their type anyway).
+        _sizeValues = [];
+        var sizes = new Stack<string>(_nodes.SelectMany(n => n.OpType switch
+        {
+            "Resize" or "Upsample" => n.Inputs.Skip(1),
+            "Range" => n.Inputs,
+            _ => [],
+        }));
+        while (sizes.Count > 0)
+            if (sizes.Pop() is { Length: > 0 } value && !computed.Contains(value) && _sizeValues.Add(value) && _producer.TryGetValue(value, out var k))
+                foreach (var input in _nodes[k].Inputs) sizes.Push(input);
         if (_taps.Count == 0) throw new ModelLoadException($"{file}: no node computes anything from the input '{_inputName}'");
         OutputTap = proto.Graph.Output.Count > 0 ? proto.Graph.Output[0].Name : _taps[^1];
         if (!_taps.Contains(OutputTap))
@@ -162,19 +177,24 @@ public sealed class OnnxModel : Model
         };
     }
 
-    static (int H, int W) DeclaredSize(string file, ValueInfoProto input)
+    /// <summary>The largest number of input channels a model file may declare.</summary>
+    public const int MaxInputChannels = 64;
+
+    // Channels, height and width as declared; a symbolic channel count is taken for RGB and a symbolic size for 224.
+    static (int C, int H, int W) DeclaredSize(string file, ValueInfoProto input)
     {
         var dims = input.Type?.TensorType?.Shape?.Dim;
         if (dims is null || dims.Count != 4)
             throw new ModelLoadException($"{file}: input '{input.Name}' is not an image batch [N,C,H,W] (declared rank {dims?.Count ?? 0})");
-        if (dims[1].DimValue is not (0 or 3))
-            throw new ModelLoadException($"{file}: input '{input.Name}' has {dims[1].DimValue} channels; image models with 3 are supported");
+        long c = dims[1].DimValue > 0 ? dims[1].DimValue : 3;
+        if (c > MaxInputChannels)
+            throw new ModelLoadException($"{file}: input '{input.Name}' declares {c} channels; image models with 1 to {MaxInputChannels} are supported");
         long h = dims[2].DimValue > 0 ? dims[2].DimValue : 224, w = dims[3].DimValue > 0 ? dims[3].DimValue : 224;
         // Loading runs the graph once at the declared size, so the size bounds the memory a model file can demand.
         if (h > MaxDeclaredPixels || w > MaxDeclaredPixels || h * w > MaxDeclaredPixels)
             throw new ModelLoadException(
                 $"{file}: input '{input.Name}' declares an absurd size {h}x{w}; at most {MaxDeclaredPixels:N0} pixels (2048x2048) are accepted");
-        return ((int)h, (int)w);
+        return ((int)c, (int)h, (int)w);
     }
 
     /// <inheritdoc/>
@@ -387,7 +407,8 @@ public sealed class OnnxModel : Model
                 // libtorch appends its C++ stack trace to messages; the first line says what went wrong.
                 throw new ModelRunException(_file, $"{node} failed on inputs {shapes}: {e.Message.Split('\n')[0]}", e);
             }
-            if (node.OpType == "Constant") outputs = [.. outputs.Select(OnDevice)];
+            if (node.OpType is "Constant" or "ConstantOfShape" or "Range")
+                outputs = [.. outputs.Select((t, o) => InRunningPrecision(OnDevice(t), outputNames[o]))];
             for (int o = 0; o < outputs.Length && o < outputNames.Count; o++)
             {
                 // A kernel may hand back an input (Identity, Dropout): give it its own handle, so that freeing one
@@ -415,6 +436,12 @@ public sealed class OnnxModel : Model
 
     Tensor Constant(string name) => _prepared.GetValueOrDefault(name) ?? _constants[name];
 
+    // A constant made by a node (exporters put some weights and biases in Constant nodes) gets the precision that
+    // initializers get, unless it is read as a size.
+    Tensor InRunningPrecision(Tensor value, string name) =>
+        _running.Precision == NumericPrecision.BFloat16 && value.dtype == ScalarType.Float32 && !_sizeValues.Contains(name)
+            ? value.to_type(ScalarType.BFloat16) : value;
+
     // Taps leave the model in float32 whatever it computes in, so objectives and images never see bfloat16.
     static Tensor AsFloat32(Tensor t) => t.dtype == ScalarType.BFloat16 ? t.to_type(ScalarType.Float32) : t;
 
@@ -431,13 +458,17 @@ public sealed class OnnxModel : Model
         var report = checks.Values.Distinct().Select(c => $"{(c.Passed ? "ok" : "FAILED")} {c}").ToList();
         if (checks.Values.FirstOrDefault(c => !c.Passed) is { } failed)
             return (ExecutionMode.Exact, [.. report, $"{mode} refused: {failed.Shape} cannot be computed correctly by oneDNN here; using exact kernels"]);
+        // Padded channels need padded weights, which only initializers can get in advance (an exporter may compute a
+        // weight or bias in a node instead).
+        bool IsInitializer(string name) => name.Length == 0 || _constants.ContainsKey(name);
+        if (checks.FirstOrDefault(c => c.Value.Variant.PadIn + c.Value.Variant.PadOut > 0 && !_nodes[c.Key].Inputs.Skip(1).Take(2).All(IsInitializer))
+            is { Value: { } unpadded })
+            return (ExecutionMode.Exact, [.. report, $"{mode} refused: {unpadded.Shape} needs padded channels, but its weights are computed in the graph; using exact kernels"]);
 
         var dtype = mode.Precision == NumericPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        // Scales and sizes of resizing stay float32: rounding 1.4 to bfloat16 would change an output size.
-        var keep = _nodes.Where(n => n.OpType is "Resize" or "Upsample").SelectMany(n => n.Inputs.Skip(1)).ToHashSet();
         foreach (var (name, t) in _constants)
         {
-            if (!t.is_floating_point() || keep.Contains(name)) continue;
+            if (!t.is_floating_point() || _sizeValues.Contains(name)) continue;
             var converted = t.to_type(dtype);
             if (mode.ChannelsLast) converted = Convolution.ChannelsLast(converted);
             if (!ReferenceEquals(converted, t)) _prepared[name] = converted.DetachFromDisposeScope();
@@ -445,12 +476,13 @@ public sealed class OnnxModel : Model
         foreach (var (k, check) in checks.Where(c => !c.Value.Variant.IsPlain))
         {
             var node = _nodes[k];
+            node.ConvolutionVariant = check.Variant;
+            if (!node.Inputs.Skip(1).Take(2).All(IsInitializer)) continue;   // a layout-only variant: the weights stay as they are
             var (weight, bias) = (Constant(node.Inputs[1]), node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? Constant(node.Inputs[2]) : null);
             var adapted = Convolution.Adapt(weight, bias, check.Variant, mode.ChannelsLast);
             // Own handles, so that releasing them never frees a constant that Adapt handed back unchanged.
             Tensor Own(Tensor t, Tensor? original) => (ReferenceEquals(t, original) ? t.alias() : t).DetachFromDisposeScope();
             _adaptedConvolutions[k] = (Own(adapted.Weight, weight), adapted.Bias is null ? null : Own(adapted.Bias, bias));
-            node.ConvolutionVariant = check.Variant;
         }
         FoldNormalizations(mode, checks, dtype);
         if (_folded.Count > 0) report.Add($"{_folded.Count} batch normalizations folded into the convolutions before them");
@@ -499,7 +531,7 @@ public sealed class OnnxModel : Model
     ConvolutionShape? ConvolutionShapeOf(OnnxNode node, Dictionary<string, long[]> shapes)
     {
         if (node.OpType != "Conv") return null;
-        long[] x = node.Inputs[0] == _inputName ? [1, 3, InputHeight, InputWidth] : shapes.GetValueOrDefault(node.Inputs[0]) ?? [];
+        long[] x = node.Inputs[0] == _inputName ? [1, InputChannels, InputHeight, InputWidth] : shapes.GetValueOrDefault(node.Inputs[0]) ?? [];
         long[] w = _constants.TryGetValue(node.Inputs[1], out var weight) ? weight.shape : shapes.GetValueOrDefault(node.Inputs[1]) ?? [];
         if (x.Length != 4 || w.Length != 4) return null;
         var pads = node.Ints("pads");
@@ -531,7 +563,7 @@ public sealed class OnnxModel : Model
         var outputs = RunPreprocessedShapes();
         foreach (var node in _nodes.Where(n => n.OpType is "Conv" or "MaxPool" or "AveragePool" && n.Ints("pads") is not null))
         {
-            var input = node.Inputs[0] == _inputName ? [1, 3, InputHeight, InputWidth] : outputs[node.Inputs[0]];
+            var input = node.Inputs[0] == _inputName ? [1, InputChannels, InputHeight, InputWidth] : outputs[node.Inputs[0]];
             var kernel = node.Ints("kernel_shape") ?? (node.OpType == "Conv" ? _constants[node.Inputs[1]].shape[2..] : null);
             if (kernel is null || input.Length != 4) continue;
             var strides = node.Ints("strides") ?? [1, 1];
@@ -562,7 +594,7 @@ public sealed class OnnxModel : Model
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var all = _nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
-        return RunPreprocessed(zeros(1, 3, InputHeight, InputWidth, device: Device), all).ToDictionary(p => p.Key, p => p.Value.shape);
+        return RunPreprocessed(zeros(1, InputChannels, InputHeight, InputWidth, device: Device), all).ToDictionary(p => p.Key, p => p.Value.shape);
     }
 
     /// <inheritdoc/>
@@ -585,14 +617,20 @@ public sealed class OnnxModel : Model
     /// <summary>
     /// Names blocks the way papers and torchvision do: for residual networks, <c>conv1</c> (stem), <c>maxpool</c>,
     /// <c>layerK</c> (the last block of each stage, stages told apart by channel count), <c>layerK.i</c> (each block)
-    /// and <c>pool</c>; for Inception networks, <c>mixedNx</c> for each concatenation (Lucid's names for GoogLeNet).
+    /// and <c>pool</c>; for Inception networks, <c>mixedNx</c> for each concatenation (Lucid's names for GoogLeNet); for
+    /// transformers, <c>attentionK</c> for each attention softmax.
     /// </summary>
     void AddStructuralAliases()
     {
         var taps = Taps();
         var byName = taps.ToDictionary(t => t.Name);
+        // The stem: a convolution of the image, perhaps batch-normalized, then the first ReLU.
         var firstRelu = _nodes.FirstOrDefault(n => n.OpType == "Relu");
-        if (firstRelu is not null) AddAlias("conv1", firstRelu.Outputs[0]);
+        string? Producer(string value, params string[] ops) =>
+            _producer.TryGetValue(value, out var p) && ops.Contains(_nodes[p].OpType) ? _nodes[p].Inputs[0] : null;
+        if (firstRelu is not null && Producer(firstRelu.Inputs[0], "Conv", "BatchNormalization") is { } stem
+            && (stem == _inputName || Producer(stem, "Conv") == _inputName))
+            AddAlias("conv1", firstRelu.Outputs[0]);
         var firstMaxPool = _nodes.FirstOrDefault(n => n.OpType == "MaxPool");
         if (firstMaxPool is not null) AddAlias("maxpool", firstMaxPool.Outputs[0]);
 
@@ -618,6 +656,11 @@ public sealed class OnnxModel : Model
         if (concats.Count == 9)
             foreach (var (node, alias) in concats.Zip(new[] { "mixed3a", "mixed3b", "mixed4a", "mixed4b", "mixed4c", "mixed4d", "mixed4e", "mixed5a", "mixed5b" }))
                 AddAlias(alias, node.Outputs[0]);
+
+        // A transformer's attention weights: the softmax over keys, [.., T, T].
+        var attention = _nodes.Where(n => n.OpType == "Softmax" && byName.TryGetValue(n.Outputs[0], out var t) && t.Shape.Length >= 3
+            && t.Shape[^1] == t.Shape[^2]).ToList();
+        for (int k = 0; k < attention.Count; k++) AddAlias($"attention{k}", attention[k].Outputs[0]);
 
         var last = _nodes[^1];
         if (last.OpType is "AveragePool" or "GlobalAveragePool") AddAlias("pool", last.Outputs[0]);

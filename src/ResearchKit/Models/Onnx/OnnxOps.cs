@@ -12,12 +12,15 @@ public delegate Tensor[] OnnxKernel(OnnxNode node, IReadOnlyList<Tensor?> inputs
 /// The ONNX operators the importer implements, as TorchSharp functions of the node's inputs. Adding an operator is
 /// one entry here. All kernels are differentiable with respect to float inputs.
 /// </summary>
-public static class OnnxOps
+public static partial class OnnxOps
 {
     static readonly Dictionary<string, OnnxKernel> Kernels = new()
     {
         ["Conv"] = Conv,
+        ["ConvTranspose"] = ConvTranspose,
         ["BatchNormalization"] = BatchNormalization,
+        ["InstanceNormalization"] = InstanceNormalization,
+        ["LayerNormalization"] = LayerNormalization,
         ["Relu"] = (_, i) => [F.relu(In(i, 0))],
         ["LeakyRelu"] = (n, i) => [F.leaky_relu(In(i, 0), n.Float("alpha", 0.01f))],
         ["Sigmoid"] = (_, i) => [In(i, 0).sigmoid()],
@@ -25,8 +28,58 @@ public static class OnnxOps
         ["Add"] = (_, i) => [In(i, 0) + In(i, 1)],
         ["Sub"] = (_, i) => [In(i, 0) - In(i, 1)],
         ["Mul"] = (_, i) => [In(i, 0) * In(i, 1)],
-        ["Div"] = (_, i) => [In(i, 0) / In(i, 1)],
-        ["Sum"] = (_, i) => [i.Select((_, k) => In(i, k)).Aggregate((a, b) => a + b)],
+        ["Div"] = (_, i) => [Divide(In(i, 0), In(i, 1))],
+        ["Sum"] = (_, i) => [Variadic(i, (a, b) => a + b)],
+        ["Min"] = (_, i) => [Variadic(i, minimum)],
+        ["Max"] = (_, i) => [Variadic(i, maximum)],
+        ["Mean"] = (_, i) => [Variadic(i, (a, b) => a + b) / i.Count],
+        ["Pow"] = (_, i) => [In(i, 0).pow(In(i, 1))],
+        ["Sqrt"] = (_, i) => [In(i, 0).sqrt()],
+        ["Exp"] = (_, i) => [In(i, 0).exp()],
+        ["Log"] = (_, i) => [In(i, 0).log()],
+        ["Neg"] = (_, i) => [-In(i, 0)],
+        ["Abs"] = (_, i) => [In(i, 0).abs()],
+        ["Reciprocal"] = (_, i) => [In(i, 0).reciprocal()],
+        ["Floor"] = (_, i) => [In(i, 0).floor()],
+        ["Ceil"] = (_, i) => [In(i, 0).ceil()],
+        ["Erf"] = (_, i) => [In(i, 0).erf()],
+        ["Gelu"] = Gelu,
+        ["HardSigmoid"] = (n, i) => [(In(i, 0) * n.Float("alpha", 0.2f) + n.Float("beta", 0.5f)).clamp(0, 1)],
+        ["HardSwish"] = (_, i) => [In(i, 0) * (In(i, 0) * (1f / 6) + 0.5f).clamp(0, 1)],
+        ["Elu"] = (n, i) => [ExponentialLinear(In(i, 0), n.Float("alpha", 1f), 1f)],
+        ["Selu"] = (n, i) => [ExponentialLinear(In(i, 0), n.Float("alpha", 1.67326319217681884765625f), n.Float("gamma", 1.05070102214813232421875f))],
+        ["Softplus"] = (_, i) => [Softplus(In(i, 0))],
+        ["Softsign"] = (_, i) => [In(i, 0) / (In(i, 0).abs() + 1)],
+        ["Mish"] = (_, i) => [In(i, 0) * Softplus(In(i, 0)).tanh()],
+        ["PRelu"] = (_, i) => [where(In(i, 0) < 0, In(i, 0) * In(i, 1), In(i, 0))],
+        ["Equal"] = (_, i) => [In(i, 0).eq(In(i, 1))],
+        ["Less"] = (_, i) => [In(i, 0).lt(In(i, 1))],
+        ["LessOrEqual"] = (_, i) => [In(i, 0).le(In(i, 1))],
+        ["Greater"] = (_, i) => [In(i, 0).gt(In(i, 1))],
+        ["GreaterOrEqual"] = (_, i) => [In(i, 0).ge(In(i, 1))],
+        ["Not"] = (_, i) => [In(i, 0).logical_not()],
+        ["And"] = (_, i) => [In(i, 0).logical_and(In(i, 1))],
+        ["Or"] = (_, i) => [In(i, 0).logical_or(In(i, 1))],
+        ["Xor"] = (_, i) => [In(i, 0).logical_xor(In(i, 1))],
+        ["Where"] = (_, i) => [where(In(i, 0).to_type(ScalarType.Bool), In(i, 1), In(i, 2))],
+        ["Cast"] = Cast,
+        ["ConstantOfShape"] = ConstantOfShape,
+        ["Range"] = Range,
+        ["Expand"] = (_, i) => [In(i, 0).expand(Broadcast(In(i, 0).shape, Longs(In(i, 1))))],
+        ["Tile"] = (_, i) => [In(i, 0).repeat(Longs(In(i, 1)))],
+        ["Slice"] = Slice,
+        ["Split"] = Split,
+        ["Einsum"] = (n, i) => [einsum(n.String("equation", ""), [.. i.Select((_, k) => In(i, k))])],
+        ["ReduceMean"] = Reduce((x, axes, keep) => x.mean(axes, keep), 18),
+        ["ReduceSum"] = Reduce((x, axes, keep) => x.sum(axes, keep), 13),
+        ["ReduceMax"] = Reduce((x, axes, keep) => x.amax(axes, keep), 18),
+        ["ReduceMin"] = Reduce((x, axes, keep) => x.amin(axes, keep), 18),
+        ["ReduceProd"] = Reduce((x, axes, keep) => axes.OrderDescending().Aggregate(x, (t, a) => t.prod(a, keep)), 18),
+        ["ReduceSumSquare"] = Reduce((x, axes, keep) => (x * x).sum(axes, keep), 18),
+        ["ReduceL1"] = Reduce((x, axes, keep) => x.abs().sum(axes, keep), 18),
+        ["ReduceL2"] = Reduce((x, axes, keep) => (x * x).sum(axes, keep).sqrt(), 18),
+        ["ArgMax"] = (n, i) => [ArgExtreme(n, In(i, 0), max: true)],
+        ["ArgMin"] = (n, i) => [ArgExtreme(n, In(i, 0), max: false)],
         ["MaxPool"] = MaxPool,
         ["AveragePool"] = AveragePool,
         ["GlobalAveragePool"] = (_, i) => [In(i, 0).mean([2, 3], keepdim: true)],
@@ -48,6 +101,8 @@ public static class OnnxOps
         ["Gather"] = Gather,
         ["Unsqueeze"] = Unsqueeze,
         ["Squeeze"] = Squeeze,
+        ["Resize"] = Resize,
+        ["Upsample"] = Upsample,
     };
 
     /// <summary>Names of every supported operator.</summary>
@@ -60,6 +115,35 @@ public static class OnnxOps
         k < inputs.Count && inputs[k] is { } t ? t : throw new ArgumentException($"input {k} is missing");
 
     static Tensor? Optional(IReadOnlyList<Tensor?> inputs, int k) => k < inputs.Count ? inputs[k] : null;
+
+    static Tensor Variadic(IReadOnlyList<Tensor?> inputs, Func<Tensor, Tensor, Tensor> combine) =>
+        inputs.Select((_, k) => In(inputs, k)).Aggregate(combine);
+
+    // Integer division truncates (as ONNX Runtime's does), so that shape arithmetic stays exact integers.
+    static Tensor Divide(Tensor a, Tensor b) =>
+        a.is_floating_point() || b.is_floating_point() ? a / b : a.div(b, RoundingMode.trunc);
+
+    // ELU's negative branch, written with expm1 of min(x, 0) so that the unused branch never overflows.
+    static Tensor ExponentialLinear(Tensor x, float alpha, float gamma)
+    {
+        var y = F.relu(x) + x.clamp_max(0).expm1() * alpha;
+        return gamma == 1f ? y : y * gamma;
+    }
+
+    // log(1 + e^x) without overflow for large x.
+    static Tensor Softplus(Tensor x) => F.relu(x) + (-x.abs()).exp().log1p();
+
+    // Opset 20: the exact form through erf, or the tanh approximation.
+    static Tensor[] Gelu(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        return node.String("approximate", "none") switch
+        {
+            "none" => [x * 0.5 * ((x * Math.Sqrt(0.5)).erf() + 1)],
+            "tanh" => [x * 0.5 * ((x + x.pow(3) * 0.044715) * Math.Sqrt(2 / Math.PI)).tanh().add(1)],
+            var other => throw new UnsupportedOperatorException($"{node}: approximate '{other}' is not supported (none and tanh are)"),
+        };
+    }
 
     // ONNX pads are [begin_1..begin_n, end_1..end_n]; torch's F.pad wants (last_begin, last_end, ..., first_begin, first_end).
     static long[] TorchPads(long[] onnx)
@@ -147,11 +231,90 @@ public static class OnnxOps
         };
     }
 
+    /// <summary>
+    /// The transpose of a convolution, ONNX's geometry: output = stride·(input − 1) + output_padding + (kernel − 1)·dilation
+    /// + 1 − pads (or output_shape, with the padding split by auto_pad). libtorch pads symmetrically and adds output
+    /// padding only below the stride; anything else is the full transposed convolution cropped and padded by hand.
+    /// </summary>
+    static Tensor[] ConvTranspose(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var (x, w, b) = (In(i, 0), In(i, 1), Optional(i, 2));
+        if (x.dtype != w.dtype) x = x.to_type(w.dtype);
+        var kernel = node.Ints("kernel_shape") ?? w.shape[2..];
+        int n = kernel.Length;
+        if (n is not (1 or 2)) throw new UnsupportedOperatorException($"{node}: {n}-D transposed convolution is not supported (1-D and 2-D are)");
+        var strides = node.Ints("strides") ?? [.. kernel.Select(_ => 1L)];
+        var dilations = node.Ints("dilations") ?? [.. kernel.Select(_ => 1L)];
+        var outputPadding = node.Ints("output_padding") ?? new long[n];
+        long groups = node.Int("group", 1);
+        var full = Enumerable.Range(0, n).Select(d => strides[d] * (x.shape[2 + d] - 1) + (kernel[d] - 1) * dilations[d] + 1).ToArray();
+        long[] pads;
+        if (node.Has("output_shape") || node.String("auto_pad", "NOTSET") is "SAME_UPPER" or "SAME_LOWER")
+        {
+            var target = node.Ints("output_shape")?.TakeLast(n).ToArray()
+                ?? [.. Enumerable.Range(0, n).Select(d => x.shape[2 + d] * strides[d])];
+            pads = new long[2 * n];
+            for (int d = 0; d < n; d++)
+            {
+                // The odd pixel goes at the start for SAME_LOWER, at the end otherwise (as ONNX Runtime does).
+                long total = full[d] + outputPadding[d] - target[d], half = total / 2;
+                (pads[d], pads[n + d]) = node.String("auto_pad", "NOTSET") == "SAME_LOWER" ? (total - half, half) : (half, total - half);
+            }
+        }
+        else pads = node.String("auto_pad", "NOTSET") == "VALID" ? new long[2 * n] : node.Ints("pads") ?? new long[2 * n];
+        var begin = pads[..n];
+        bool native = Symmetric(pads) && Enumerable.Range(0, n).All(d => outputPadding[d] < Math.Max(strides[d], dilations[d]));
+        if (native)
+            return n == 2
+                ? [F.conv_transpose2d(x, w, b, strides, begin, outputPadding, dilations, groups)]
+                : [F.conv_transpose1d(x, w, b, strides[0], begin[0], outputPadding[0], dilations[0], groups)];
+        var y = n == 2
+            ? F.conv_transpose2d(x, w, null, strides, new long[2], new long[2], dilations, groups)
+            : F.conv_transpose1d(x, w, null, strides[0], 0, 0, dilations[0], groups);
+        // Negative padding crops: drop the leading pads, then pad the end by output_padding minus the trailing pads.
+        var crop = new long[2 * n];
+        for (int d = 0; d < n; d++) (crop[d], crop[n + d]) = (-pads[d], outputPadding[d] - pads[n + d]);
+        y = F.pad(y, TorchPads(crop));
+        return b is null ? [y] : [y + b.reshape([-1, .. Enumerable.Repeat(1L, n)])];
+    }
+
     static Tensor[] BatchNormalization(OnnxNode node, IReadOnlyList<Tensor?> i)
     {
         var (x, scale) = (In(i, 0), In(i, 1));
         if (x.dtype != scale.dtype) x = x.to_type(scale.dtype);
         return [F.batch_norm(x, In(i, 3), In(i, 4), scale, In(i, 2), training: false, eps: node.Float("epsilon", 1e-5f))];
+    }
+
+    // Each image's channels normalized over their positions, then scaled and shifted per channel.
+    static Tensor[] InstanceNormalization(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        var axes = Enumerable.Range(2, (int)x.dim() - 2).Select(d => (long)d).ToArray();
+        var perChannel = new long[] { -1 }.Concat(axes.Select(_ => 1L)).ToArray();
+        var normalized = Standardize(x, axes, node.Float("epsilon", 1e-5f)).Value;
+        return [normalized * In(i, 1).reshape(perChannel) + In(i, 2).reshape(perChannel)];
+    }
+
+    // Opset 17: normalized over the dimensions from axis on; the optional outputs are the mean and 1/σ.
+    static Tensor[] LayerNormalization(OnnxNode node, IReadOnlyList<Tensor?> i)
+    {
+        var x = In(i, 0);
+        long axis = node.Int("axis", -1);
+        if (axis < 0) axis += x.dim();
+        var axes = Enumerable.Range((int)axis, (int)(x.dim() - axis)).Select(d => (long)d).ToArray();
+        var (y, mean, inverse) = Standardize(x, axes, node.Float("epsilon", 1e-5f));
+        y = y * In(i, 1);
+        if (Optional(i, 2) is { } bias) y = y + bias;
+        return [y, mean, inverse];
+    }
+
+    // (x − mean) / √(variance + ε) over the given axes, with the biased variance, as ONNX defines both normalizations.
+    static (Tensor Value, Tensor Mean, Tensor InverseDeviation) Standardize(Tensor x, long[] axes, float epsilon)
+    {
+        var mean = x.mean(axes, keepdim: true);
+        var centred = x - mean;
+        var inverse = ((centred * centred).mean(axes, keepdim: true) + epsilon).rsqrt();
+        return (centred * inverse, mean, inverse);
     }
 
     static (long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, bool Ceil) PoolGeometry(OnnxNode node, Tensor x)
@@ -297,9 +460,8 @@ public static class OnnxOps
         var x = In(i, 0);
         if (node.Opset < 11)
             return [x.clamp(node.Float("min", float.MinValue), node.Float("max", float.MaxValue))];
-        var min = Optional(i, 1);
-        var max = Optional(i, 2);
-        return [x.clamp(min is null ? float.MinValue : min.item<float>(), max is null ? float.MaxValue : max.item<float>())];
+        float Bound(Tensor? t, float fallback) => t is null ? fallback : t.to_type(ScalarType.Float32).item<float>();
+        return [x.clamp(Bound(Optional(i, 1), float.MinValue), Bound(Optional(i, 2), float.MaxValue))];
     }
 
     static Tensor[] Pad(OnnxNode node, IReadOnlyList<Tensor?> i)

@@ -34,9 +34,14 @@ internal static class OnnxTensors
             TensorProto.Types.DataType.Double => Make(raw.Length > 0 ? Cast<double>(raw) : [.. proto.DoubleData], dims, count, proto, file).to_type(float32),
             TensorProto.Types.DataType.Int64 => Make(raw.Length > 0 ? Cast<long>(raw) : [.. proto.Int64Data], dims, count, proto, file),
             TensorProto.Types.DataType.Int32 => Make(raw.Length > 0 ? Cast<int>(raw) : [.. proto.Int32Data], dims, count, proto, file).to_type(int64),
+            // Narrow integers and booleans arrive in int32_data when not raw; integers are kept as int64 (exact).
+            TensorProto.Types.DataType.Int16 => Make(raw.Length > 0 ? Cast<short>(raw).Select(v => (int)v).ToArray() : [.. proto.Int32Data], dims, count, proto, file).to_type(int64),
+            TensorProto.Types.DataType.Int8 => Make(raw.Length > 0 ? raw.Select(v => (int)(sbyte)v).ToArray() : [.. proto.Int32Data], dims, count, proto, file).to_type(int64),
+            TensorProto.Types.DataType.Uint8 => Make(raw.Length > 0 ? raw.Select(v => (int)v).ToArray() : [.. proto.Int32Data], dims, count, proto, file).to_type(int64),
+            TensorProto.Types.DataType.Bool => Make(raw.Length > 0 ? raw.Select(v => (int)v).ToArray() : [.. proto.Int32Data], dims, count, proto, file).ne(0),
             TensorProto.Types.DataType.Float16 => Make(raw.Length > 0 ? Cast<Half>(raw).Select(h => (float)h).ToArray()
                 : proto.Int32Data.Select(bits => (float)BitConverter.UInt16BitsToHalf((ushort)bits)).ToArray(), dims, count, proto, file),
-            _ => throw new ModelLoadException($"{file}: tensor '{proto.Name}' has data type {type}, which the importer does not read (float, double, float16, int32, int64 are supported)"),
+            _ => throw new ModelLoadException($"{file}: tensor '{proto.Name}' has data type {type}, which the importer does not read (float, double, float16, 8- to 64-bit integers and bool are supported)"),
         };
     }
 
