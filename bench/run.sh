@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Runs `researchkit bench` (fast and bf16 kernels) and the PyTorch peer on this machine and prints the ratio per figure.
+# The kit against PyTorch, like for like: float32 against float32, bfloat16 against bfloat16.
 #
-# The peer runs twice: as a PyTorch user runs it, and with glibc told to keep freed memory (MALLOC_* below). Without
-# that, glibc hands the top of its heap back to the OS after every step and PyTorch takes ~1400 page faults per step
-# to get it back; what that costs depends on the VM (17 to 33 steps/s here on different hours). The kit is compared
-# with the faster of the two. Machine speed drifts over minutes on a shared VM, so activation maximization -- the
-# headline figure -- is also measured in alternating short runs of all four, and the median is reported.
+#   kit fast  vs  PyTorch float32 (contiguous)
+#   kit bf16  vs  PyTorch torch.autocast("cpu", bfloat16) with network and input in channels-last
+#
+# Every figure is measured first thing in a fresh process, so warm-up counts as it does for a user (start-up does
+# not: render rates run from step 20 to step 220). Runs alternate kit and peer, figure by figure, for several rounds,
+# and the median of each is reported with the load average seen. PyTorch runs with glibc keeping freed memory
+# (without it PyTorch pays ~1,400 page faults a step here and is 30 % slower, which would flatter the kit).
 #
 # Installs the peer (Debian python3-torch, CPU) if missing -- without Recommends, so Debian's libtorch-dev does not
-# land on the system library path. Usage: bench/run.sh [rss-steps] [rounds]; takes about 10 minutes at the defaults.
+# land on the system library path. Usage: bench/run.sh [rounds] [--full]; --full adds the kit's whole `bench` suite
+# (forward/backward times, memory growth over 2000 steps, the tiled 4096² dream's peak) in both modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-2000}"
-rounds="${2:-3}"
+rounds="${1:-3}"
+full="${2:-}"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get install -y --no-install-recommends python3-torch >/dev/null
@@ -20,58 +23,82 @@ fi
 out=artifacts/bench
 mkdir -p "$out"
 dotnet build src/ResearchKit.Cli -c Release -v quiet -nologo >/dev/null
-kit() { dotnet src/ResearchKit.Cli/bin/Release/net10.0/ResearchKit.Cli.dll bench "$@"; }
-peer() { /usr/bin/python3 bench/peer.py "$@"; }
-peer_keeping_memory() { MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=10000000000 /usr/bin/python3 bench/peer.py "$@"; }
+threads=$(nproc)
+kit() { dotnet src/ResearchKit.Cli/bin/Release/net10.0/ResearchKit.Cli.dll "$@"; }
+peer() { MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=10000000000 /usr/bin/python3 bench/peer.py --threads "$threads" "$@"; }
 
-for kernels in fast bf16; do
-  echo "bench: kit, $kernels kernels" >&2
-  kit --rss-steps "$steps" --kernels "$kernels" --json > "$out/kit-$kernels.json"
-done
-threads=$(/usr/bin/python3 -c 'import json; print(json.load(open("artifacts/bench/kit-fast.json"))["threads"])')
-echo "bench: PyTorch peer" >&2
-peer "$steps" "$threads" > "$out/peer.json"
-echo "bench: PyTorch peer keeping freed memory" >&2
-peer_keeping_memory "$steps" "$threads" > "$out/peer-keeping-memory.json"
+{
+  echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "bf16 instructions: $(grep -q avx512_bf16 /proc/cpuinfo && echo AVX512_BF16 || echo none)"
+  echo "software: $(lsb_release -ds 2>/dev/null || head -1 /etc/os-release), .NET $(dotnet --version), PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $threads threads"
+  echo "start: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$out/machine.txt"
+cat "$out/machine.txt" >&2
 
-: > "$out/activation-max-rounds.jsonl"
+# Warm the audit cache and the build, so that no measured process audits.
+kit bench --only startup --kernels fast --json >/dev/null
+kit bench --only startup --kernels bf16 --json >/dev/null
+
+: > "$out/rounds.jsonl"
+record() { echo "{\"figure\": \"$1\", \"precision\": \"$2\", \"result\": $3}" >> "$out/rounds.jsonl"; }
 for round in $(seq "$rounds"); do
-  echo "bench: activation maximization, round $round of $rounds" >&2
-  for kernels in fast bf16; do
-    echo "{\"who\": \"kit-$kernels\", \"figure\": $(kit --kernels "$kernels" --activation-max-only)}" >> "$out/activation-max-rounds.jsonl"
+  echo "bench: round $round of $rounds (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  for figure in activation-max dream; do
+    for precision in fp32 bf16; do
+      kernels=$([ "$precision" = fp32 ] && echo fast || echo bf16)
+      record "$figure" "$precision" "$(kit bench --only "$figure" --kernels "$kernels" --json)"
+      record "$figure" "$precision" "$(peer --only "$figure" --precision "$precision")"
+    done
   done
-  echo "{\"who\": \"peer\", \"figure\": $(peer 0 "$threads" --activation-max-only)}" >> "$out/activation-max-rounds.jsonl"
-  echo "{\"who\": \"peer-keeping-memory\", \"figure\": $(peer_keeping_memory 0 "$threads" --activation-max-only)}" >> "$out/activation-max-rounds.jsonl"
+  record lucid fp32 "$(kit bench --only lucid --kernels fast --json)"
+  record lucid fp32 "$(peer --only lucid --precision fp32)"
+  record startup fp32 "$(kit bench --only startup --kernels fast --json)"
 done
+
+if [ "$full" = "--full" ]; then
+  for kernels in fast bf16; do
+    echo "bench: the kit's whole suite, $kernels kernels" >&2
+    kit bench --kernels "$kernels" --json > "$out/kit-$kernels.json"
+  done
+fi
 
 /usr/bin/python3 - "$out" <<'PY'
 import json, statistics, sys
 out = sys.argv[1]
-runs = {who: json.load(open(f"{out}/{who}.json")) for who in ["kit-fast", "kit-bf16", "peer", "peer-keeping-memory"]}
-rounds = {who: [run["activationMaxStepsPerSecond"]] for who, run in runs.items()}
-for line in open(f"{out}/activation-max-rounds.jsonl"):
-    row = json.loads(line)
-    rounds[row["who"]].append(row["figure"]["activationMaxStepsPerSecond"])
-for who, values in rounds.items():
-    runs[who]["activationMaxStepsPerSecond"] = statistics.median(values)
-peer = {key: (max if key == "activationMaxStepsPerSecond" else min)(runs["peer"][key], runs["peer-keeping-memory"][key])
-        for key in runs["peer"] if isinstance(runs["peer"][key], (int, float))}
-figures = [("activationMaxStepsPerSecond", True), ("forwardBackwardMs", False), ("forwardMs", False),
-           ("dream512Seconds", False), ("rssGrowthPercent", False)]
-print(f"{'figure':30} {'kit fast':>9} {'kit bf16':>9} {'PyTorch':>9} {'PyTorch*':>9} {'fast adv.':>10} {'bf16 adv.':>10}")
-for key, higher_is_better in figures:
-    k, b, p, q = runs["kit-fast"][key], runs["kit-bf16"][key], runs["peer"][key], runs["peer-keeping-memory"][key]
-    best = peer[key]
-    # A ratio of two growths near zero says nothing; the memory row is read against the 5 % target instead.
-    ratio = lambda mine: f"{(mine / best if higher_is_better else best / mine):9.2f}x" if mine and best else f"{'-':>10}"
-    print(f"{key:30} {k:9.2f} {b:9.2f} {p:9.2f} {q:9.2f} {ratio(k)} {ratio(b)}")
-print("activation max, each run in steps/s (full run first, then the alternating rounds):")
-for who, values in rounds.items():
-    print(f"  {who:20} " + " ".join(f"{v:6.1f}" for v in values))
-fast = runs["kit-fast"]
-print(f"PyTorch* = the peer keeping freed memory; advantages are against the better PyTorch figure. "
-      f"kit: {fast['threads']} threads, conv stack {fast['convGigaFlops']:.2f} GFLOP per image, "
-      f"{fast['forwardGigaFlopsPerSecond']:.1f} (fast) and {runs['kit-bf16']['forwardGigaFlopsPerSecond']:.1f} (bf16) GFLOP/s forward; "
-      f"tiled 4096^2 dream peak {fast['tiledDream4096PeakGiB']:.2f} GiB (fast), {runs['kit-bf16']['tiledDream4096PeakGiB']:.2f} GiB (bf16); "
-      f"PyTorch {runs['peer']['torch']}, {runs['peer']['threads']} threads")
+rows = [json.loads(line) for line in open(f"{out}/rounds.jsonl")]
+key = {"activation-max": "activationMaxStepsPerSecond", "lucid": "lucidStepsPerSecond", "dream": "dream512Seconds"}
+
+def runs(figure, precision, who):
+    return [r["result"] for r in rows if r["figure"] == figure and r["precision"] == precision and r["result"]["who"] == who]
+
+print(open(f"{out}/machine.txt").read().rstrip())
+print(f"{'figure':44} {'kit':>8} {'PyTorch':>8} {'ratio':>7} {'target':>8}  runs (kit | PyTorch), load")
+table = [("activation max, float32, steps/s", "activation-max", "fp32", True, 1.25),
+         ("activation max, bfloat16, steps/s", "activation-max", "bf16", True, 1.25),
+         ("Lucid's default path, float32, steps/s", "lucid", "fp32", True, 1.25),
+         ("DeepDream 512², float32, s (ratio = time)", "dream", "fp32", False, 0.8),
+         ("DeepDream 512², bfloat16, s (ratio = time)", "dream", "bf16", False, 0.8)]
+for label, figure, precision, higher, target in table:
+    kit, peer = runs(figure, precision, "kit"), runs(figure, precision, "pytorch")
+    k, p = statistics.median(r[key[figure]] for r in kit), statistics.median(r[key[figure]] for r in peer)
+    ratio = k / p
+    met = ratio >= target if higher else ratio <= target
+    each = lambda rs: " ".join(f"{r[key[figure]]:.2f}" for r in rs)
+    loads = [r["loadAverage"] for r in kit + peer]
+    print(f"{label:44} {k:8.2f} {p:8.2f} {ratio:6.2f}x {('>=' if higher else '<=') + str(target):>6} {'met' if met else 'NOT met':7}  "
+          f"{each(kit)} | {each(peer)}, load {min(loads):.2f}-{max(loads):.2f}")
+startups = runs("startup", "fp32", "kit")
+if startups:
+    s = sorted(startups, key=lambda r: r["firstStepDone"])[len(startups) // 2]
+    print(f"start-up to the first finished step (visualize's default plan, warm caches), median: {s['firstStepDone']:.2f} s; "
+          f"command began {s['commandStart']:.2f} s, model loaded {s['modelLoaded']:.2f} s")
+    for mark in s["marks"]:
+        print(f"  {mark}")
+for kernels in ["fast", "bf16"]:
+    try:
+        f = json.load(open(f"{out}/kit-{kernels}.json"))
+    except FileNotFoundError:
+        continue
+    print(f"kit {kernels}: forward {f['forwardMs']:.1f} ms, forward+backward {f['forwardBackwardMs']:.1f} ms to pool, "
+          f"memory growth {f['rssGrowthPercent']:.2f} % over {f['rssSteps']} steps, tiled 4096² dream peak {f['tiledDream4096PeakGiB']:.2f} GiB")
 PY

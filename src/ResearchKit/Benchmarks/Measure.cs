@@ -36,6 +36,12 @@ public static class Measure
         }, repeats, warmup: 30);
     }
 
+    /// <summary>One-minute load average (Linux), NaN where unknown: every figure is reported with it.</summary>
+    public static double LoadAverage() =>
+        File.Exists("/proc/loadavg")
+            ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
+            : double.NaN;
+
     /// <summary>Resident set size of this process, in bytes (Linux: /proc/self/status VmRSS).</summary>
     public static long ResidentBytes() => ReadStatus("VmRSS:");
 

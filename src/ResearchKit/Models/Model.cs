@@ -62,6 +62,8 @@ public abstract class Model : IDisposable
     /// </summary>
     public ExecutionMode UseExecution(ExecutionMode mode)
     {
+        // Preparing costs an import's worth of work; asking again for the mode in effect changes nothing.
+        if (mode == Execution && mode != ExecutionMode.Exact) return Execution;
         var (granted, report) = Device.type == DeviceType.CPU || mode == ExecutionMode.Exact ? PrepareExecution(mode)
             : (ExecutionMode.Exact, [$"oneDNN runs on the CPU only; on {Device} the device's own kernels run"]);
         (Execution, ExecutionReport) = (granted, report);
@@ -197,14 +199,21 @@ public abstract class Model : IDisposable
         long h = height ?? InputHeight, w = width ?? InputWidth;
         if (_tapsBySize.TryGetValue((h, w), out var cached)) return cached;
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var kernels = Kernels();
-        var outputs = RunPreprocessed(zeros(1, InputChannels, h, w, device: Device), TapNames.ToHashSet());
-        var taps = TapNames.Where(outputs.ContainsKey)
-            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), outputs[t].shape.ToArray(), ActivationLayout.Of(outputs[t].shape, h, w)))
+        var shapes = KnownShapes(h, w);
+        if (shapes is null)
+        {
+            using var noGrad = no_grad();
+            using var kernels = Kernels();
+            shapes = RunPreprocessed(zeros(1, InputChannels, h, w, device: Device), TapNames.ToHashSet()).ToDictionary(o => o.Key, o => o.Value.shape);
+        }
+        var taps = TapNames.Where(shapes.ContainsKey)
+            .Select(t => new TapInfo(t, AliasesOf(t), OpOf(t), shapes[t].ToArray(), ActivationLayout.Of(shapes[t], h, w)))
             .ToList();
         return _tapsBySize[(h, w)] = taps;
     }
+
+    /// <summary>Every value's shape for one image of the given size when the model knows it without running, else null.</summary>
+    protected virtual IReadOnlyDictionary<string, long[]>? KnownShapes(long height, long width) => null;
 
     /// <summary>The tap named <paramref name="nameOrAlias"/> at the given input size.</summary>
     public TapInfo Tap(string nameOrAlias, int? height = null, int? width = null)
@@ -262,8 +271,58 @@ public abstract class Model : IDisposable
     {
         var requested = taps.Distinct().ToList();
         var raw = requested.ToDictionary(t => t, ResolveTap);
-        var outputs = RunPreprocessed(input.to(Device), raw.Values.ToHashSet());
+        var rawTaps = raw.Values.ToHashSet();
+        input = input.to(Device);
+        var outputs = _channelsRead is { } read && read.Keys.Any(rawTaps.Contains)
+            ? RunPreprocessed(input, rawTaps, read.Where(r => rawTaps.Contains(r.Key)).ToDictionary())
+            : RunPreprocessed(input, rawTaps);
         return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
+    internal IReadOnlyDictionary<string, Tensor> RunTaps(Tensor images, IEnumerable<string> taps, IReadOnlyDictionary<string, IReadOnlyList<int>> channelsRead)
+    {
+        ArgumentNullException.ThrowIfNull(channelsRead);
+        var requested = taps.Distinct().ToList();
+        var raw = requested.ToDictionary(t => t, ResolveTap);
+        var channels = new Dictionary<string, long[]>();
+        foreach (var (tap, read) in channelsRead)
+        {
+            if (!raw.TryGetValue(tap, out var name))
+                throw new ArgumentException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
+            foreach (var c in read) CheckChannel(tap, c);
+            // Two names for one tap: the union of what each reads.
+            channels[name] = [.. (channels.GetValueOrDefault(name) ?? []).Concat(read.Select(c => (long)c)).Distinct().Order()];
+        }
+        var outputs = RunPreprocessed(Normalize(images.to(Device)), raw.Values.ToHashSet(), channels);
+        return requested.ToDictionary(t => t, t => outputs[raw[t]]);
+    }
+
+    Dictionary<string, long[]>? _channelsRead;
+
+    /// <summary>
+    /// Until the returned scope is disposed, every run that returns <paramref name="tap"/> computes only
+    /// <paramref name="channels"/> of it, as <see cref="ModelPass.Run(Tensor, IEnumerable{string}, IReadOnlyDictionary{string, IReadOnlyList{int}})"/>
+    /// does (the other channels read as zeros): for a loop that cannot pass the channels itself, around an objective
+    /// that reads only those. Scopes nest; the inner one holds until disposed.
+    /// </summary>
+    public IDisposable ReadingOnly(string tap, params int[] channels)
+    {
+        foreach (var c in channels) CheckChannel(tap, c);
+        var previous = _channelsRead;
+        _channelsRead = new Dictionary<string, long[]>(previous ?? []) { [ResolveTap(tap)] = [.. channels.Select(c => (long)c).Distinct().Order()] };
+        return new Restore(() => _channelsRead = previous);
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            restore();
+        }
     }
 
     /// <summary>
@@ -280,6 +339,13 @@ public abstract class Model : IDisposable
 
     /// <summary>Runs the network on already-normalized input, computing only what <paramref name="taps"/> (raw names) need.</summary>
     protected abstract IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps);
+
+    /// <summary>
+    /// Runs the network on already-normalized input for a caller that reads only <paramref name="channels"/> of some
+    /// taps (raw names); the channels not read may come back as zeros. The default computes everything.
+    /// </summary>
+    protected virtual IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels) =>
+        RunPreprocessed(input, taps);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -26,6 +26,17 @@ public sealed class ModelPass : IDisposable
     /// <summary>The requested taps (keyed as requested) for RGB images in [0,1], differentiable.</summary>
     public IReadOnlyDictionary<string, Tensor> Run(Tensor images, params IEnumerable<string> taps) => _model.RunTaps(images, taps);
 
+    /// <summary>
+    /// The requested taps, differentiable, for a caller that reads only some channels of some taps
+    /// (<paramref name="channelsRead"/>, keyed like <paramref name="taps"/>): an objective on one channel of layer3
+    /// passes <c>{ ["layer3"] = [7] }</c>. Where the network's structure allows, it computes only what those channels
+    /// depend on: the operators between the tap and the convolution before it work on those channels alone, and that
+    /// convolution computes only those outputs, forward and backward. The channels read have the values and gradients
+    /// of the full computation; the others come back as zeros.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor images, IEnumerable<string> taps, IReadOnlyDictionary<string, IReadOnlyList<int>> channelsRead) =>
+        _model.RunTaps(images, taps, channelsRead);
+
     /// <summary>One tap for RGB images in [0,1], differentiable.</summary>
     public Tensor Run(Tensor images, string tap) => Run(images, [tap])[tap];
 

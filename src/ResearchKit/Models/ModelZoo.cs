@@ -1,3 +1,4 @@
+using ResearchKit.Models.Execution;
 using ResearchKit.Models.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,17 +18,20 @@ public static class ModelZoo
     /// ends at global average pooling (512 features) and has no classifier head. Its own input convention, read from
     /// the package's preprocessing model: RGB→BGR, pixels 0–255, minus a per-pixel ImageNet mean image.
     /// </summary>
-    public static OnnxModel ResNet18(InputNormalization normalization = InputNormalization.Model)
+    public static OnnxModel ResNet18(InputNormalization normalization = InputNormalization.Model, ExecutionMode? execution = null)
     {
-        var model = OnnxModel.Load(FindPackaged(ResNet18Relative), normalization, ResNet18Preprocessing(), "resnet18");
+        var model = OnnxModel.Load(FindPackaged(ResNet18Relative), normalization, ResNet18Preprocessing(), "resnet18", execution);
         return model;
     }
 
-    /// <summary>Loads a model by path, or the default when <paramref name="path"/> is null or "resnet18".</summary>
-    public static Model Load(string? path, InputNormalization normalization = InputNormalization.Model) =>
+    /// <summary>
+    /// Loads a model by path, or the default when <paramref name="path"/> is null or "resnet18", prepared for
+    /// <paramref name="execution"/> (default <see cref="ExecutionMode.Fast"/>; preparing once saves a second audit).
+    /// </summary>
+    public static Model Load(string? path, InputNormalization normalization = InputNormalization.Model, ExecutionMode? execution = null) =>
         path is null || path.Equals("resnet18", StringComparison.OrdinalIgnoreCase)
-            ? ResNet18(normalization)
-            : OnnxModel.Load(path, normalization);
+            ? ResNet18(normalization, execution)
+            : OnnxModel.Load(path, normalization, execution: execution);
 
     /// <summary>Path of the packaged ResNet-18 ONNX file.</summary>
     public static string ResNet18File => FindPackaged(ResNet18Relative);

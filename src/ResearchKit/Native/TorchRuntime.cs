@@ -45,12 +45,14 @@ public static class TorchRuntime
         {
             if (_failure is not null) throw new TorchLoadException(_failure.Message, _failure);
             if (_report is not null) return _report;
+            Benchmarks.Startup.Mark("runtime: load begins");
             try { _report = Load(); }
             catch (Exception e) when (e is not TorchLoadException)
             {
                 _failure = e;
                 throw new TorchLoadException($"TorchSharp's native libraries could not be loaded: {e.Message}", e);
             }
+            Benchmarks.Startup.Mark("runtime: loaded");
             return _report;
         }
     }
@@ -61,7 +63,7 @@ public static class TorchRuntime
             return new TorchRuntimeReport(null, null, [], null, "not Linux: TorchSharp's own loader is used");
 
         var torchSharp = typeof(TorchSharp.torch).Assembly;
-        string? libTorchDir = CandidateDirectories(torchSharp, "libtorch-cpu-linux-x64", LibTorchVersion())
+        string? libTorchDir = CandidateDirectories(torchSharp, "libtorch-cpu-linux-x64", LibTorchVersion)
             .FirstOrDefault(d => File.Exists(Path.Combine(d, "libtorch_cpu.so")));
         string? bindings = CandidateDirectories(torchSharp, "torchsharp", PackageVersion(torchSharp))
             .Select(d => Path.Combine(d, TorchSharpNative)).FirstOrDefault(File.Exists);
@@ -71,6 +73,7 @@ public static class TorchRuntime
         foreach (var lib in LibTorchInLoadOrder)
             NativeLibrary.Load(Path.Combine(libTorchDir, lib));
         ChooseConvolutionKernels(NativeLibrary.Load(Path.Combine(libTorchDir, "libtorch_cpu.so")));
+        Benchmarks.Startup.Mark("runtime: libtorch loaded");
 
         string libstdcxx = LoadedLibStdCxx();
         var provided = ElfFile.Read(libstdcxx).VersionDefinitions.ToHashSet(StringComparer.Ordinal);
@@ -145,8 +148,9 @@ public static class TorchRuntime
         return NuGetFolderVersion((informational ?? assembly.GetName().Version!.ToString(3)).Split('+')[0]);
     }
 
-    // Read as a constant: touching torch.__version__ would run torch's static constructor, which loads the natives.
-    static string LibTorchVersion() => NuGetFolderVersion((string)typeof(TorchSharp.torch)
+    /// <summary>The libtorch version TorchSharp was built against, read as a constant: touching torch.__version__
+    /// would run torch's static constructor, which loads the natives.</summary>
+    internal static string LibTorchVersion => NuGetFolderVersion((string)typeof(TorchSharp.torch)
         .GetField("libtorchPackageVersion", BindingFlags.NonPublic | BindingFlags.Static)!.GetRawConstantValue()!);
 
     // NuGet folders drop a fourth version part of 0 ("2.10.0.0" is stored as "2.10.0").

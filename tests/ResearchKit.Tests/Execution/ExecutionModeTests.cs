@@ -43,6 +43,8 @@ public sealed class ExecutionModeTests : IDisposable
         // 11 distinct convolution shapes in ResNet-18 at 224x224, each checked and reported, then the folds.
         Assert.Equal(12, _model.ExecutionReport.Count);
         Assert.All(_model.ExecutionReport.Take(11), line => Assert.StartsWith("ok ", line));
+        // The stem (3 colours, stride 2) computes its input gradient by stride phases.
+        Assert.Single(_model.ExecutionReport, line => line.StartsWith("ok 3→64 7x7/2") && line.EndsWith("(input gradient by stride phases)"));
         Assert.Equal(3, _model.ExecutionReport.Count(line => line.Contains("1x1") && line.EndsWith("(as a matrix product)")));
         // Every batch normalization of the network directly follows a convolution nothing else reads.
         int normalizations = _model.Nodes.Count(n => n.OpType == "BatchNormalization");
@@ -135,6 +137,7 @@ public class ConvolutionVariantTests
     [InlineData(24, 20, 3, 1)]
     [InlineData(48, 40, 1, 2)]
     [InlineData(3, 64, 7, 2)]
+    [InlineData(3, 16, 4, 3)]
     public void Every_variant_computes_the_same_convolution(long cin, long cout, long k, long stride)
     {
         // Zero channels add nothing and layouts only move values: on the exact kernels every variant gives the same
@@ -148,14 +151,23 @@ public class ConvolutionVariantTests
         var reference = F.conv2d(x.to_type(ScalarType.Float64), w.to_type(ScalarType.Float64), b.to_type(ScalarType.Float64), strides, padding, dilations);
         var variants = new List<ConvolutionVariant> { new(0, 5, false), new(8, 12, true), new(0, 0, true) };
         if (k == 1) variants.Add(ConvolutionVariant.MatrixProduct);
+        if (stride > 1 && cin <= 4) variants.Add(ConvolutionVariant.PhaseGradients);
+        var upstream = randn(reference.shape, generator: g);
+        var x64 = x.to_type(ScalarType.Float64).requires_grad_();
+        (F.conv2d(x64, w.to_type(ScalarType.Float64), b.to_type(ScalarType.Float64), strides, padding, dilations) * upstream.to_type(ScalarType.Float64)).sum().backward();
         foreach (var variant in variants)
         {
             var (wv, bv) = Convolution.Adapt(w, b, variant, channelsLast: true);
             using var kernels = OneDnn.Use(false);
-            var y = Convolution.Run(Convolution.ChannelsLast(x), wv, bv, strides, padding, dilations, 1, variant);
+            var xv = Convolution.ChannelsLast(x).requires_grad_();
+            var y = Convolution.Run(xv, wv, bv, strides, padding, dilations, 1, variant);
             Assert.Equal(reference.shape, y.shape);
             double error = (y.to_type(ScalarType.Float64) - reference).abs().max().ToDouble() / reference.abs().max().ToDouble();
             Assert.True(error < 1e-5, $"{variant}: relative error {error:E2}");
+            // Input gradients too: the phase variant computes its own.
+            (y * upstream).sum().backward();
+            double gradientError = (xv.grad!.to_type(ScalarType.Float64) - x64.grad!).abs().max().ToDouble() / x64.grad!.abs().max().ToDouble();
+            Assert.True(gradientError < 1e-5, $"{variant}: input gradient relative error {gradientError:E2}");
         }
     }
 
@@ -182,6 +194,14 @@ public class ConvolutionVariantTests
     }
 }
 
+/// <summary>oneDNN's process-wide switch, checked with no other test running (another's scope would turn it on).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OneDnnSwitchCollection
+{
+    public const string Name = "oneDNN switch";
+}
+
+[Collection(OneDnnSwitchCollection.Name)]
 public class OneDnnScopeTests
 {
     [Fact]

@@ -109,6 +109,7 @@ public sealed class OnnxModel : Model
     public static OnnxModel Load(string file, InputNormalization normalization = InputNormalization.Model,
         Preprocessing? preprocessing = null, string? name = null, ExecutionMode? execution = null)
     {
+        Benchmarks.Startup.Mark($"import of {Path.GetFileName(file)} begins");
         var proto = ReadProto(file);
         var graph = proto.Graph ?? throw new ModelLoadException($"{file}: the model has no graph");
         if (graph.Node.Count == 0) throw new ModelLoadException($"{file}: the graph has no nodes");
@@ -123,7 +124,9 @@ public sealed class OnnxModel : Model
         {
             if (proto.ProducerName.Contains("CNTK", StringComparison.OrdinalIgnoreCase)) model.KeepCntkSamePadding();
             model.AddStructuralAliases();
+            Benchmarks.Startup.Mark("import: graph ready");
             model.UseExecution(execution ?? ExecutionMode.Fast);
+            Benchmarks.Startup.Mark("import: execution prepared");
         }
         catch (ModelRunException e)
         {
@@ -198,19 +201,32 @@ public sealed class OnnxModel : Model
     public override string OpOf(string rawName) =>
         rawName == _inputName ? "Input" : _producer.TryGetValue(rawName, out var k) ? _nodes[k].OpType : "Constant";
 
-    /// <summary>One node to run; <c>Folded</c> runs a batch normalization as its convolution with folded weights.</summary>
-    readonly record struct PlanStep(int Node, bool Folded);
+    /// <summary>
+    /// One node to run; <c>Folded</c> runs a batch normalization as its convolution with folded weights. A step that
+    /// computes only some output <c>Channels</c> (null: all) runs <c>Node</c> as given (a convolution with its own
+    /// variant) with some inputs replaced (<c>Replaced</c>: sliced weights or parameters) and some value inputs
+    /// narrowed to those channels (<c>Narrowed</c>).
+    /// </summary>
+    sealed record PlanStep(int Index, bool Folded, OnnxNode Node)
+    {
+        public Tensor? ChannelIndex { get; set; }
+        public Dictionary<int, Tensor> Replaced { get; } = [];
+        public HashSet<int> Narrowed { get; } = [];
+        public Dictionary<int, Tensor> Positions { get; } = [];
+    }
 
     /// <summary>The steps that compute some taps, and after which step each value is last needed.</summary>
-    sealed record ExecutionPlan(List<PlanStep> Steps, Dictionary<string, int> LastUse);
+    sealed record ExecutionPlan(List<PlanStep> Steps, Dictionary<string, int> LastUse, Dictionary<string, (Tensor Index, long Channels)> Partial);
 
     /// <summary>
     /// The nodes needed for <paramref name="taps"/> in graph order. A convolution followed by a folded batch
     /// normalization is skipped and the normalization computes both, unless the convolution's output is itself a tap.
+    /// Where the caller reads only some <paramref name="channels"/> of a tap, the steps before it compute only those,
+    /// back through channel-wise operators to the first convolution (which then computes only those outputs).
     /// </summary>
-    ExecutionPlan Plan(IReadOnlySet<string> taps)
+    ExecutionPlan Plan(IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels)
     {
-        var key = string.Join("\n", taps.Order());
+        var key = string.Join("\n", taps.Order().Select(t => channels.TryGetValue(t, out var c) ? $"{t}:{string.Join(",", c)}" : t));
         if (_plans.TryGetValue(key, out var plan)) return plan;
         var needed = new SortedSet<int>();
         var pending = new Stack<string>(taps);
@@ -223,23 +239,139 @@ public sealed class OnnxModel : Model
         {
             bool folded = _folded.TryGetValue(k, out var fold) && !taps.Contains(_nodes[fold.Convolution].Outputs[0]);
             if (folded) skipped.Add(fold.Convolution);
-            steps.Add(new PlanStep(k, folded));
+            steps.Add(new PlanStep(k, folded, _nodes[folded ? fold.Convolution : k]));
         }
-        steps.RemoveAll(s => skipped.Contains(s.Node));
+        steps.RemoveAll(s => skipped.Contains(s.Index));
+        var partial = channels.Count == 0 ? [] : PruneChannels(steps, taps, channels);
         var lastUse = new Dictionary<string, int>();
         for (int s = 0; s < steps.Count; s++)
-            foreach (var input in StepNode(steps[s]).Inputs)
+            foreach (var input in steps[s].Node.Inputs)
                 lastUse[input] = s;
-        return _plans[key] = new ExecutionPlan(steps, lastUse);
+        return _plans[key] = new ExecutionPlan(steps, lastUse, partial);
     }
 
-    // The node whose operator a step runs: a folded normalization runs its convolution.
-    OnnxNode StepNode(PlanStep step) => _nodes[step.Folded ? _folded[step.Node].Convolution : step.Node];
+    /// <summary>How many steps of the plan for <paramref name="taps"/> compute only some channels (for tests).</summary>
+    internal int PrunedSteps(IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels) =>
+        Plan(taps, channels).Steps.Count(s => s.ChannelIndex is not null);
+
+    enum ChannelRole { Other, ChannelWise, Convolution }
+
+    // How a step relates its output channels to its inputs': channel c of the output depends on channel c of each
+    // value input only (element-wise operators, batch normalization), on every input channel through channel c's
+    // weights (a convolution), or on anything (everything else: computed in full).
+    ChannelRole RoleOf(PlanStep step)
+    {
+        var node = step.Node;
+        if (step.Folded || node.OpType == "Conv")
+            return node.Int("group", 1) == 1 && _constants.TryGetValue(node.Inputs[1], out var w) && w.dim() == 4 ? ChannelRole.Convolution : ChannelRole.Other;
+        return node.OpType switch
+        {
+            "Relu" or "LeakyRelu" or "Sigmoid" or "Tanh" or "Identity" => ChannelRole.ChannelWise,
+            "BatchNormalization" when node.Inputs.Skip(1).Take(4).All(_constants.ContainsKey) => ChannelRole.ChannelWise,
+            // Two computed values of one shape: a residual sum, a gate.
+            "Add" or "Sub" or "Mul" or "Div" when node.Inputs.Count == 2 && node.Inputs.All(i => !_constants.ContainsKey(i))
+                && RunPreprocessedShapes() is var shapes && shapes.TryGetValue(node.Inputs[0], out var a) && shapes.TryGetValue(node.Inputs[1], out var b)
+                && a.Length == 4 && a.SequenceEqual(b) => ChannelRole.ChannelWise,
+            _ => ChannelRole.Other,
+        };
+    }
+
+    /// <summary>
+    /// Decides which channels each step computes, from the taps back (a value's channels are the union of what its
+    /// readers need; a reader that needs all wins), and prepares the sliced weights and parameters. Returns the
+    /// partially computed taps, their channel index and full channel count.
+    /// </summary>
+    Dictionary<string, (Tensor Index, long Channels)> PruneChannels(List<PlanStep> steps, IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels)
+    {
+        var need = new Dictionary<string, SortedSet<long>?>();
+        void Need(string value, SortedSet<long>? selection)
+        {
+            if (!need.TryGetValue(value, out var existing)) need[value] = selection is null ? null : new SortedSet<long>(selection);
+            else if (existing is not null) { if (selection is null) need[value] = null; else existing.UnionWith(selection); }
+        }
+        foreach (var tap in taps) Need(tap, channels.TryGetValue(tap, out var c) ? new SortedSet<long>(c) : null);
+        var computed = new Dictionary<string, long[]>();
+        for (int s = steps.Count - 1; s >= 0; s--)
+        {
+            var step = steps[s];
+            var outputs = _nodes[step.Index].Outputs.Where(o => o.Length > 0).ToList();
+            var role = outputs.Count == 1 ? RoleOf(step) : ChannelRole.Other;
+            var selection = role != ChannelRole.Other && need.GetValueOrDefault(outputs[0]) is { } wanted ? wanted.ToArray() : null;
+            foreach (var input in step.Node.Inputs.Where(i => i.Length > 0 && !_constants.ContainsKey(i)))
+                Need(input, role == ChannelRole.ChannelWise ? (selection is null ? null : new SortedSet<long>(selection)) : null);
+            if (selection is null) continue;
+            computed[outputs[0]] = selection;
+            steps[s] = step = step with { Node = role == ChannelRole.Convolution ? PrunedConvolution(step, selection) : step.Node };
+            step.ChannelIndex = tensor(selection, device: Device).DetachFromDisposeScope();
+            if (role == ChannelRole.Convolution) PrepareConvolutionSlice(step, selection);
+            else
+            {
+                if (step.Node.OpType == "BatchNormalization")
+                    for (int i = 1; i <= 4; i++) step.Replaced[i] = Constant(step.Node.Inputs[i]).index_select(0, step.ChannelIndex).DetachFromDisposeScope();
+                for (int i = 0; i < step.Node.Inputs.Count; i++)
+                    if (!_constants.ContainsKey(step.Node.Inputs[i]) && !(i >= 1 && step.Node.OpType == "BatchNormalization")) step.Narrowed.Add(i);
+            }
+        }
+        // A value input that its producer computed for some channels only (a superset: what all its readers need) is
+        // narrowed by position within those.
+        foreach (var step in steps.Where(s => s.ChannelIndex is not null))
+            foreach (var i in step.Narrowed.ToList())
+                if (computed.TryGetValue(step.Node.Inputs[i], out var arrived))
+                {
+                    var wanted = computed[_nodes[step.Index].Outputs[0]];
+                    step.Narrowed.Remove(i);
+                    if (!arrived.SequenceEqual(wanted))
+                        step.Positions[i] = tensor(wanted.Select(c => (long)Array.IndexOf(arrived, c)).ToArray(), device: Device).DetachFromDisposeScope();
+                }
+        var shapes = RunPreprocessedShapes();
+        return taps.Where(computed.ContainsKey).ToDictionary(t => t,
+            t => (tensor(computed[t], device: Device).DetachFromDisposeScope(), shapes[t][1]));
+    }
+
+    // The convolution restricted to some output channels is a shape of its own, audited like every other.
+    OnnxNode PrunedConvolution(PlanStep step, long[] selection)
+    {
+        if (!_running.OneDnn) return step.Node;
+        var shape = ConvolutionShapeOf(step.Node, RunPreprocessedShapes())! with { OutChannels = selection.Length };
+        var check = ConvolutionAudit.FindCorrectVariants([shape], _running)[shape];
+        return step.Node.WithConvolutionVariant(check.Passed ? check.Variant : ConvolutionVariant.ReferenceKernels);
+    }
+
+    void PrepareConvolutionSlice(PlanStep step, long[] selection)
+    {
+        using var scope = NewDisposeScope();
+        var node = step.Node;
+        var dtype = _running.Precision == NumericPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var (weight, bias) = step.Folded ? FoldedWeights(step.Index, _folded[step.Index].Convolution, dtype)
+            : (Constant(node.Inputs[1]), node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? Constant(node.Inputs[2]) : null);
+        var index = step.ChannelIndex!;
+        var (w, b) = Convolution.Adapt(weight.index_select(0, index), bias?.index_select(0, index), node.ConvolutionVariant, _running.ChannelsLast);
+        step.Replaced[1] = w.DetachFromDisposeScope();
+        if (b is not null) step.Replaced[2] = b.DetachFromDisposeScope();
+    }
+
+    void ClearPlans()
+    {
+        foreach (var plan in _plans.Values)
+        {
+            foreach (var step in plan.Steps)
+            {
+                step.ChannelIndex?.Dispose();
+                foreach (var t in step.Replaced.Values.Concat(step.Positions.Values)) t.Dispose();
+            }
+            foreach (var (index, _) in plan.Partial.Values) index.Dispose();
+        }
+        _plans.Clear();
+    }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps)
+    protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps) =>
+        RunPreprocessed(input, taps, new Dictionary<string, long[]>());
+
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, Tensor> RunPreprocessed(Tensor input, IReadOnlySet<string> taps, IReadOnlyDictionary<string, long[]> channels)
     {
-        var (steps, lastUse) = Plan(taps);
+        var (steps, lastUse, partial) = Plan(taps, channels);
         if (_running.ChannelsLast) input = Convolution.ChannelsLast(input);
         if (_running.Precision == NumericPrecision.BFloat16) input = input.to_type(ScalarType.BFloat16);
         var values = new Dictionary<string, Tensor> { [_inputName] = input };
@@ -247,19 +379,23 @@ public sealed class OnnxModel : Model
         if (taps.Contains(_inputName)) results[_inputName] = AsFloat32(input);
         for (int s = 0; s < steps.Count; s++)
         {
-            var node = StepNode(steps[s]);
-            var outputNames = _nodes[steps[s].Node].Outputs;
+            var step = steps[s];
+            var node = step.Node;
+            var outputNames = _nodes[step.Index].Outputs;
             var inputs = node.Inputs.Select(n => n.Length == 0 ? null : values.GetValueOrDefault(n) ?? Constant(n)).ToList();
-            if (steps[s].Folded)
+            if (step.Folded)
             {
-                var (_, weight, bias) = _folded[steps[s].Node];
+                var (_, weight, bias) = _folded[step.Index];
                 inputs = [inputs[0], weight, bias];
             }
-            else if (_adaptedConvolutions.TryGetValue(steps[s].Node, out var adapted))
+            else if (_adaptedConvolutions.TryGetValue(step.Index, out var adapted))
             {
                 inputs[1] = adapted.Weight;
                 if (adapted.Bias is not null) inputs[2] = adapted.Bias;
             }
+            foreach (var (i, replacement) in step.Replaced) inputs[i] = replacement;
+            foreach (var i in step.Narrowed) inputs[i] = inputs[i]!.index_select(1, step.ChannelIndex!);
+            foreach (var (i, positions) in step.Positions) inputs[i] = inputs[i]!.index_select(1, positions);
             Tensor[] outputs;
             try { outputs = OnnxOps.Find(node.OpType)!(node, inputs); }
             // Kernels name the node; the file is added here.
@@ -279,7 +415,8 @@ public sealed class OnnxModel : Model
                 // value never frees another (or an initializer).
                 if (inputs.Any(t => ReferenceEquals(t, outputs[o]))) outputs[o] = outputs[o].alias();
                 values[outputNames[o]] = outputs[o];
-                if (taps.Contains(outputNames[o])) results[outputNames[o]] = AsFloat32(outputs[o]);
+                if (taps.Contains(outputNames[o]))
+                    results[outputNames[o]] = partial.TryGetValue(outputNames[o], out var part) ? Widened(AsFloat32(outputs[o]), part) : AsFloat32(outputs[o]);
             }
             // Free intermediates as soon as nothing downstream needs them (autograd keeps what backward needs).
             foreach (var name in node.Inputs)
@@ -287,6 +424,14 @@ public sealed class OnnxModel : Model
                     t.Dispose();
         }
         return results;
+    }
+
+    // A tap computed for some channels only, at its full channel count: the channels not read are zeros.
+    static Tensor Widened(Tensor value, (Tensor Index, long Channels) part)
+    {
+        var shape = value.shape.ToArray();
+        shape[1] = part.Channels;
+        return zeros(shape, value.dtype, value.device).index_copy(1, part.Index, value);
     }
 
     Tensor Constant(string name) => _prepared.GetValueOrDefault(name) ?? _constants[name];
@@ -306,10 +451,10 @@ public sealed class OnnxModel : Model
         ReleasePrepared();
         if (mode == ExecutionMode.Exact) return (mode, []);
         var shapes = RunPreprocessedShapes();
-        var checks = new Dictionary<int, ConvolutionCheck>();
-        for (int k = 0; k < _nodes.Count; k++)
-            if (ConvolutionShapeOf(_nodes[k], shapes) is { } shape)
-                checks[k] = ConvolutionAudit.FindCorrectVariant(shape, mode);
+        var convolutions = Enumerable.Range(0, _nodes.Count).Select(k => (k, Shape: ConvolutionShapeOf(_nodes[k], shapes)))
+            .Where(c => c.Shape is not null).ToDictionary(c => c.k, c => c.Shape!);
+        var found = ConvolutionAudit.FindCorrectVariants(convolutions.Values, mode);
+        var checks = convolutions.ToDictionary(c => c.Key, c => found[c.Value]);
         var report = checks.Values.Distinct().Select(c => $"{(c.Passed ? "ok" : "FAILED")} {c}").ToList();
         if (checks.Values.FirstOrDefault(c => !c.Passed) is { } failed)
             return (ExecutionMode.Exact, [.. report, $"{mode} refused: {failed.Shape} cannot be computed correctly by oneDNN here; using exact kernels"]);
@@ -341,7 +486,7 @@ public sealed class OnnxModel : Model
         }
         FoldNormalizations(mode, checks, dtype);
         if (_folded.Count > 0) report.Add($"{_folded.Count} batch normalizations folded into the convolutions before them");
-        _plans.Clear();
+        ClearPlans();
         _running = mode;
         return (mode, report);
     }
@@ -362,16 +507,25 @@ public sealed class OnnxModel : Model
             if (!_producer.TryGetValue(norm.Inputs[0], out var k) || !checks.TryGetValue(k, out var check)) continue;
             var conv = _nodes[k];
             bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
-            if (readers[norm.Inputs[0]] != 1 || norm.Inputs[0] == OutputTap || !_constants.TryGetValue(conv.Inputs[1], out var weight)
+            if (readers[norm.Inputs[0]] != 1 || norm.Inputs[0] == OutputTap || !_constants.ContainsKey(conv.Inputs[1])
                 || (hasBias && !_constants.ContainsKey(conv.Inputs[2]))) continue;
             using var scope = NewDisposeScope();
-            Tensor Wide(string name) => _constants[name].to_type(ScalarType.Float64);
-            var factor = Wide(norm.Inputs[1]) / (Wide(norm.Inputs[4]) + norm.Float("epsilon", 1e-5f)).sqrt();
-            var folded = (weight.to_type(ScalarType.Float64) * factor.view(-1, 1, 1, 1)).to_type(dtype);
-            var shift = (((hasBias ? Wide(conv.Inputs[2]) : zeros_like(factor)) - Wide(norm.Inputs[3])) * factor + Wide(norm.Inputs[2])).to_type(dtype);
+            var (folded, shift) = FoldedWeights(b, k, dtype);
             var (w, bias) = Convolution.Adapt(folded, shift, check.Variant, mode.ChannelsLast);
             _folded[b] = (k, w.DetachFromDisposeScope(), bias!.DetachFromDisposeScope());
         }
+    }
+
+    /// <summary>The weights and bias of normalization <paramref name="b"/> folded into convolution <paramref name="k"/>, before any variant's adaptation.</summary>
+    (Tensor Weight, Tensor Bias) FoldedWeights(int b, int k, ScalarType dtype)
+    {
+        var (norm, conv) = (_nodes[b], _nodes[k]);
+        bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+        Tensor Wide(string name) => _constants[name].to_type(ScalarType.Float64);
+        var factor = Wide(norm.Inputs[1]) / (Wide(norm.Inputs[4]) + norm.Float("epsilon", 1e-5f)).sqrt();
+        var folded = (Wide(conv.Inputs[1]) * factor.view(-1, 1, 1, 1)).to_type(dtype);
+        var shift = (((hasBias ? Wide(conv.Inputs[2]) : zeros_like(factor)) - Wide(norm.Inputs[3])) * factor + Wide(norm.Inputs[2])).to_type(dtype);
+        return (folded, shift);
     }
 
     ConvolutionShape? ConvolutionShapeOf(OnnxNode node, Dictionary<string, long[]> shapes)
@@ -394,7 +548,7 @@ public sealed class OnnxModel : Model
         _prepared.Clear();
         _adaptedConvolutions.Clear();
         _folded.Clear();
-        _plans.Clear();
+        ClearPlans();
         foreach (var node in _nodes) node.ConvolutionVariant = default;
         _running = ExecutionMode.Exact;
     }
@@ -422,10 +576,20 @@ public sealed class OnnxModel : Model
                     break;
                 }
         }
-        _plans.Clear();
+        ClearPlans();
     }
 
-    Dictionary<string, long[]> RunPreprocessedShapes()
+    // Every value's shape at the declared input size, computed once: neither the CNTK padding rule (whose pads equal
+    // the exported ones at that size) nor an execution mode changes them.
+    Dictionary<string, long[]>? _declaredShapes;
+
+    Dictionary<string, long[]> RunPreprocessedShapes() => _declaredShapes ??= ComputeDeclaredShapes();
+
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, long[]>? KnownShapes(long height, long width) =>
+        height == InputHeight && width == InputWidth ? RunPreprocessedShapes() : null;
+
+    Dictionary<string, long[]> ComputeDeclaredShapes()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -436,6 +600,8 @@ public sealed class OnnxModel : Model
     /// <inheritdoc/>
     protected override void MoveTo(Device device)
     {
+        // Plans hold channel indices and sliced weights on the old device.
+        ClearPlans();
         foreach (var (name, value) in _constants.Where(c => c.Value.is_floating_point()).ToList())
         {
             _constants[name] = value.to(device).DetachFromDisposeScope();

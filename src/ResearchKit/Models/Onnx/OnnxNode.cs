@@ -7,6 +7,15 @@ public sealed class OnnxNode
 {
     readonly Dictionary<string, AttributeProto> _attributes;
 
+    OnnxNode(OnnxNode other)
+    {
+        (OpType, Name, Inputs, Outputs, Opset, _attributes) = (other.OpType, other.Name, other.Inputs, other.Outputs, other.Opset, other._attributes);
+        AutoPadOverride = other.AutoPadOverride;
+    }
+
+    /// <summary>A copy that runs its convolution as <paramref name="variant"/> (a convolution pruned to some outputs is a shape of its own).</summary>
+    internal OnnxNode WithConvolutionVariant(Execution.ConvolutionVariant variant) => new(this) { ConvolutionVariant = variant };
+
     internal OnnxNode(NodeProto node, int opset)
     {
         OpType = node.OpType;
