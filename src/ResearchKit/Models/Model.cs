@@ -103,9 +103,10 @@ public abstract class Model : IDisposable
 
     /// <summary>
     /// Whether the network takes its declared input size only: a vision transformer's position embeddings fix its number
-    /// of patches (a tap laid out as tokens says so). Renders then resize what the transforms make back to that size.
+    /// of patches (an imported network with a tap laid out as tokens says so). Renders then resize what the transforms
+    /// make back to that size. False unless a model class knows better.
     /// </summary>
-    public bool TakesOneSize => Taps().Any(t => t.Layout.Kind == ActivationKind.Tokens);
+    public virtual bool TakesOneSize => false;
 
     /// <summary>Friendly aliases (e.g. <c>layer3</c>) and the raw tap each resolves to.</summary>
     public IReadOnlyDictionary<string, string> Aliases => _aliases;

@@ -18,7 +18,7 @@ public sealed partial class Objective
         {
             var a = ChannelSlice(ctx, layer, channel);
             return a.dim() > 1 ? a.flatten(1).mean([1]) : a;
-        });
+        }, channelsRead: [channel]);
 
     /// <summary>
     /// Activation of one unit at a spatial position (the centre by default), like a classic neuron; on a transformer's
@@ -34,7 +34,7 @@ public sealed partial class Objective
             if (row < 0 || row >= h || column < 0 || column >= w)
                 throw new ArgumentOutOfRangeException(null, $"neuron position ({column},{row}) lies outside layer '{layer}' of size {w}x{h}");
             return a[.., row, column];
-        });
+        }, channelsRead: [channel]);
 
     /// <summary>Mean squared activation of a whole layer: DeepDream's "whatever you see there, I want more of it".</summary>
     public static Objective Layer(string layer, int? batch = null) =>
@@ -72,7 +72,7 @@ public sealed partial class Objective
     /// </summary>
     public static Objective LikeImage(Models.Model model, Tensor image, string? layer = null, string name = "image")
     {
-        layer ??= Enumerable.Range(1, 9).Select(i => $"layer{i}").LastOrDefault(model.Aliases.ContainsKey) ?? model.OutputTap;
+        layer ??= model.NumberedLayers().LastOrDefault() ?? model.OutputTap;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
@@ -117,7 +117,7 @@ public sealed partial class Objective
             return others / n;
         }));
 
-    static Objective Term(string description, string layer, int? batch, Func<ObjectiveContext, Tensor> perItem) =>
+    static Objective Term(string description, string layer, int? batch, Func<ObjectiveContext, Tensor> perItem, IReadOnlyList<int>? channelsRead = null) =>
         From(new ObjectiveTerm(batch is { } b ? $"{description} [item {b}]" : description, [layer], ctx =>
         {
             var values = perItem(ctx);
@@ -127,7 +127,7 @@ public sealed partial class Objective
             using var mask = zeros_like(values);
             mask[item].fill_(1);
             return values * mask;
-        }));
+        }) { ChannelsRead = channelsRead });
 
     // Channels in dimension 1 for every kind of tap: a transformer's tokens become a map of patches.
     static Tensor ChannelsFirst(ObjectiveContext ctx, string layer) => Models.ActivationLayout.ChannelsFirst(ctx[layer], ctx.Image);

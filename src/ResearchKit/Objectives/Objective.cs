@@ -7,7 +7,15 @@ namespace ResearchKit.Objectives;
 /// <param name="Description">How captions and settings name it, e.g. <c>channel layer3:7</c>.</param>
 /// <param name="Taps">Taps the function reads.</param>
 /// <param name="Evaluate">The function; returns a tensor of shape [N].</param>
-public sealed record ObjectiveTerm(string Description, IReadOnlyList<string> Taps, Func<ObjectiveContext, Tensor> Evaluate);
+public sealed record ObjectiveTerm(string Description, IReadOnlyList<string> Taps, Func<ObjectiveContext, Tensor> Evaluate)
+{
+    /// <summary>
+    /// When the term reads only some channels of its one tap (a channel or neuron objective), those channels: the model
+    /// may then compute only them (<see cref="Models.ModelPass.Run(Tensor, IEnumerable{string}, IReadOnlyDictionary{string, IReadOnlyList{int}})"/>),
+    /// the others reading as zeros. Null when it reads the whole tap.
+    /// </summary>
+    public IReadOnlyList<int>? ChannelsRead { get; init; }
+}
 
 /// <summary>
 /// A quantity to maximize, in the spirit of Lucid's objectives: small factories (<see cref="Channel"/>,

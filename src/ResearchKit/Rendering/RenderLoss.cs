@@ -18,7 +18,15 @@ sealed class RenderLoss
                   .. (penalties?.Terms ?? []).Select(t => (t.Weight, t.Term, true))];
         Names = [.. _terms.Select(t => t.Penalty ? $"penalty: {t.Term.Description}" : t.Term.Description)];
         Taps = [.. _terms.SelectMany(t => t.Term.Taps).Distinct()];
+        // A tap whose every reader names its channels needs only those computed (channel pruning).
+        ChannelsRead = Taps
+            .Select(tap => (tap, readers: _terms.Where(t => t.Term.Taps.Contains(tap)).ToList()))
+            .Where(r => r.readers.All(t => t.Term.ChannelsRead is not null && t.Term.Taps.Count == 1))
+            .ToDictionary(r => r.tap, r => (IReadOnlyList<int>)[.. r.readers.SelectMany(t => t.Term.ChannelsRead!).Distinct().Order()]);
     }
+
+    /// <summary>Per tap, the only channels the terms read, where they name them.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<int>> ChannelsRead { get; }
 
     /// <summary>History keys of the terms, in order: the objective's terms, then the penalties' (prefixed <c>penalty:</c>).</summary>
     public IReadOnlyList<string> Names { get; }
@@ -41,7 +49,7 @@ sealed class RenderLoss
 
     Tensor?[] Whole(ModelPass pass, Tensor input, Tensor image)
     {
-        var context = new ObjectiveContext(pass.Model, Taps.Count > 0 ? pass.Run(input, Taps) : new Dictionary<string, Tensor>(), image);
+        var context = new ObjectiveContext(pass.Model, Taps.Count > 0 ? pass.Run(input, Taps, ChannelsRead) : new Dictionary<string, Tensor>(), image);
         return [.. _terms.Select(t => t.Term.Evaluate(context))];
     }
 
@@ -62,7 +70,7 @@ sealed class RenderLoss
             using var scope = NewDisposeScope();
             var piece = region.Of(x).clone().requires_grad_(true);
             double weight = (double)region.Height * region.Width / (height * width);
-            var context = new ObjectiveContext(pass.Model, pass.Run(piece, Taps), piece);
+            var context = new ObjectiveContext(pass.Model, pass.Run(piece, Taps, ChannelsRead), piece);
             var tileValues = networkValues.Select((v, k) => v is null ? null : _terms[k].Term.Evaluate(context) * weight).ToArray();
             if (Loss(tileValues) is { requires_grad: true } tileLoss) tileLoss.backward();
             for (int k = 0; k < _terms.Count; k++) networkValues[k]?.add_(tileValues[k]!.detach());

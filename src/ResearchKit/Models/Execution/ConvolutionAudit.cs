@@ -143,14 +143,15 @@ public static class ConvolutionAudit
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(20261125);
-        var x = randn([2, s.InChannels, s.Height, s.Width], generator: generator);
-        var w = randn([s.OutChannels, s.InChannels / s.Groups, s.KernelHeight, s.KernelWidth], generator: generator);
-        var b = randn([s.OutChannels], generator: generator);
+        // On the CPU by name: an audit can run inside any caller's render, whatever its default device.
+        var x = randn([2, s.InChannels, s.Height, s.Width], generator: generator, device: CPU);
+        var w = randn([s.OutChannels, s.InChannels / s.Groups, s.KernelHeight, s.KernelWidth], generator: generator, device: CPU);
+        var b = randn([s.OutChannels], generator: generator, device: CPU);
         long[] strides = [s.Stride, s.Stride], padding = [s.Padding, s.Padding], dilations = [s.Dilation, s.Dilation];
 
         var x64 = x.to_type(ScalarType.Float64).requires_grad_();
         var y64 = F.conv2d(x64, w.to_type(ScalarType.Float64), b.to_type(ScalarType.Float64), strides, padding, dilations, s.Groups);
-        var upstream = randn(y64.shape, generator: generator);
+        var upstream = randn(y64.shape, generator: generator, device: CPU);
         (y64 * upstream.to_type(ScalarType.Float64)).sum().backward();
 
         var dtype = mode.Precision == NumericPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;

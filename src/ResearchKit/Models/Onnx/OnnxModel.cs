@@ -198,6 +198,9 @@ public sealed class OnnxModel : Model
     }
 
     /// <inheritdoc/>
+    /// <inheritdoc/>
+    public override bool TakesOneSize => Taps().Any(t => t.Layout.Kind == ActivationKind.Tokens);
+
     public override string OpOf(string rawName) =>
         rawName == _inputName ? "Input" : _producer.TryGetValue(rawName, out var k) ? _nodes[k].OpType : "Constant";
 
