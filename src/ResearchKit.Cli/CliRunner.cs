@@ -66,7 +66,5 @@ static class CliRunner
         return (trace >= 0 ? message[..trace] : message).ReplaceLineEndings(" ").Trim();
     }
 
-    static bool IsUserError(Exception e) => e is ModelLoadException or ModelRunException or UnknownTapException or ChannelOutOfRangeException
-        or ImageLoadException or OutputExistsException or TorchLoadException or ArgumentException or FileNotFoundException
-        or InvalidDataException or DirectoryNotFoundException;
+    static bool IsUserError(Exception e) => e is UserErrorException;
 }

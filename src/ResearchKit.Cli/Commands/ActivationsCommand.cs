@@ -55,7 +55,7 @@ static class ActivationsCommand
                 return 0;
             }
             if (image.shape[0] != 1)
-                throw new ArgumentException($"{path} holds a batch of {image.shape[0]}; channel means are for one input (--raw prints a batch's values)");
+                throw new InvalidSettingException($"{path} holds a batch of {image.shape[0]}; channel means are for one input (--raw prints a batch's values)");
             var means = taps.ToDictionary(t => t, t => ActivationLayout.ChannelMeans(values[t], image));
             if (parse.GetValue(json))
             {
@@ -88,8 +88,7 @@ static class ActivationsCommand
         var array = NpyFile.Read(path);
         if (array.dim() == 3) array = array.unsqueeze(0);
         if (array.dim() != 4 || array.shape[1] != model.InputChannels)
-            throw new ArgumentException(
-                $"{path}: an array of shape [{string.Join(",", array.shape)}], but model '{model.Name}' takes [N,{model.InputChannels},H,W] (declared [1,{model.InputChannels},{model.InputHeight},{model.InputWidth}])");
+            throw new InvalidSettingException($"{path}: an array of shape [{string.Join(",", array.shape)}], but model '{model.Name}' takes [N,{model.InputChannels},H,W] (declared [1,{model.InputChannels},{model.InputHeight},{model.InputWidth}])");
         return (array, model.RunNetworkInput(array, taps));
     }
 }

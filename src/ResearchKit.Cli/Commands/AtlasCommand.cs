@@ -25,7 +25,7 @@ static class AtlasCommand
         command.SetAction(parse =>
         {
             var layer = ObjectiveOptions.RequireLayer(parse);
-            var folder = parse.GetValue(output) ?? throw new ArgumentException("give --out, the atlas folder");
+            var folder = parse.GetValue(output) ?? throw new InvalidSettingException("give --out, the atlas folder");
             var part = Shard.Parse(parse.GetValue(shard)!);
             using var model = ModelOptions.LoadOnDevice(parse);
             var list = parse.GetValue(channels) is { } text

@@ -32,8 +32,8 @@ static class DiagnoseCommand
             if (parse.GetValue(minDrop) is { } drop) settings = settings with { MinimumAccuracyDrop = drop };
             if (parse.GetValue(seeds) is not { } list)
                 return RunOne(settings with { Seed = parse.GetValue(seed) ?? 0 }, parse.GetValue(control), folder, OutputOptions.Overwrite(parse));
-            if (parse.GetValue(seed) is not null) throw new ArgumentException("give --seed (one run) or --seeds (a sweep), not both");
-            if (parse.GetValue(control)) throw new ArgumentException("--seeds runs every seed's control model already; drop --control");
+            if (parse.GetValue(seed) is not null) throw new InvalidSettingException("give --seed (one run) or --seeds (a sweep), not both");
+            if (parse.GetValue(control)) throw new InvalidSettingException("--seeds runs every seed's control model already; drop --control");
             return Sweep(settings, SeedList.Parse(list), folder, OutputOptions.Overwrite(parse));
         });
         return command;

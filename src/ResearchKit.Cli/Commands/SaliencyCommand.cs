@@ -25,7 +25,7 @@ static class SaliencyCommand
             var objective = ObjectiveOptions.Parse(parse, model);
             var layer = parse.GetValue(camLayer)
                 ?? model.NumberedLayers().LastOrDefault()
-                ?? throw new ArgumentException("give --cam-layer: this model has no layerN blocks");
+                ?? throw new InvalidSettingException("give --cam-layer: this model has no layerN blocks");
             using var scope = NewDisposeScope();
             var photo = ImageIO.Load(parse.GetValue(image)!, model.InputWidth, model.InputHeight);
             var saliency = Attribution.Attribution.Saliency(model, photo, objective);

@@ -30,12 +30,12 @@ static class ZoomCommand
         {
             string? photoPath = parse.GetValue(photo);
             if ((photoPath is null) == !parse.GetValue(noise))
-                throw new ArgumentException("give either a photo or --noise to start the zoom from");
+                throw new InvalidSettingException("give either a photo or --noise to start the zoom from");
             bool force = OutputOptions.Overwrite(parse);
             string? gifPath = parse.GetValue(gif), mp4Path = parse.GetValue(mp4);
             OutputOptions.EnsureWritable(parse, new[] { gifPath, mp4Path }.OfType<string>().SelectMany(p => new[] { p, Sidecar.PathFor(p) }));
             if (mp4Path is not null && FrameAnimation.FindFfmpeg() is null)
-                throw new FileNotFoundException("--mp4 needs ffmpeg on PATH, and there is none; leave out --mp4 or install ffmpeg (--gif needs nothing)");
+                throw new InvalidSettingException("--mp4 needs ffmpeg on PATH, and there is none; leave out --mp4 or install ffmpeg (--gif needs nothing)");
 
             using var model = ModelOptions.LoadOnDevice(parse);
             Objective goal = parse.GetValue(ObjectiveOptions.Shorthand) is { } text ? Objective.Parse(text) : Objective.Layer(parse.GetValue(layer)!);

@@ -63,7 +63,7 @@ static class ModelOptions
         string text = parse.GetValue(Device)!;
         TorchSharp.torch.Device device;
         try { device = RenderDevice.Parse(text).Resolve(); }
-        catch (DeviceException e) { throw new ArgumentException($"--device {text}: {e.Reason}", e); }
+        catch (DeviceException e) { throw new UserErrorException($"--device {text}: {e.Reason}", e); }
         return Load(parse).To(device);
     }
 }

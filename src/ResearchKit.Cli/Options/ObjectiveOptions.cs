@@ -18,12 +18,12 @@ static class ObjectiveOptions
     public static IEnumerable<Option> All => [Layer, Channel, Class, Like, Shorthand];
 
     /// <summary>The layer given with --layer.</summary>
-    /// <exception cref="ArgumentException">There was none.</exception>
-    public static string RequireLayer(ParseResult parse) => parse.GetValue(Layer) ?? throw new ArgumentException("give --layer, e.g. --layer layer3");
+    /// <exception cref="InvalidSettingException">There was none.</exception>
+    public static string RequireLayer(ParseResult parse) => parse.GetValue(Layer) ?? throw new InvalidSettingException("give --layer, e.g. --layer layer3");
 
     /// <summary>The channel given with --channel.</summary>
-    /// <exception cref="ArgumentException">There was none.</exception>
-    public static int RequireChannel(ParseResult parse) => parse.GetValue(Channel) ?? throw new ArgumentException("give --channel, e.g. --channel 7");
+    /// <exception cref="InvalidSettingException">There was none.</exception>
+    public static int RequireChannel(ParseResult parse) => parse.GetValue(Channel) ?? throw new InvalidSettingException("give --channel, e.g. --channel 7");
 
     /// <summary>The objective from --objective, --like, --class, or --layer with an optional --channel; validated against the model.</summary>
     public static Objective Parse(ParseResult parse, Model model)
@@ -46,7 +46,7 @@ static class ObjectiveOptions
             }
             else objective = Objective.Layer(layer);
         }
-        else throw new ArgumentException("say what to visualize: --layer (with --channel), --class, --like or --objective");
+        else throw new InvalidSettingException("say what to visualize: --layer (with --channel), --class, --like or --objective");
         foreach (var tap in objective.Taps) model.ResolveTap(tap);
         return objective;
     }

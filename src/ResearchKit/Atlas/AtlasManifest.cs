@@ -43,15 +43,15 @@ public sealed record AtlasManifest(string Model, AtlasSettings Settings, IReadOn
     public static AtlasManifest Read(string folder)
     {
         string path = Path.Combine(folder, FileName);
-        if (!File.Exists(path)) throw new InvalidDataException($"{folder}: no {FileName}; is it an atlas folder whose run finished?");
+        if (!File.Exists(path)) throw new InvalidFileException($"{folder}: no {FileName}; is it an atlas folder whose run finished?");
         try
         {
             return JsonSerializer.Deserialize<AtlasManifest>(File.ReadAllText(path), KitJson.Options)
-                ?? throw new InvalidDataException($"{path}: empty manifest");
+                ?? throw new InvalidFileException($"{path}: empty manifest");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not an atlas manifest ({e.Message})", e);
+            throw new InvalidFileException($"{path}: not an atlas manifest ({e.Message})", e);
         }
     }
 

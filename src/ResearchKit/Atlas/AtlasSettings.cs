@@ -37,21 +37,21 @@ public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, st
         KitJson.ToNode(settings with { Images = null, Preset = settings.Preset.ToLowerInvariant() });
 
     /// <summary>Checks the values and returns the settings with the channels sorted and distinct.</summary>
-    /// <exception cref="ArgumentException">A value is out of range; the message names it and the valid range.</exception>
+    /// <exception cref="InvalidSettingException">A value is out of range; the message names it and the valid range.</exception>
     public AtlasSettings Validated()
     {
-        if (Channels.Count == 0) throw new ArgumentException("an atlas needs at least one channel");
-        if (Channels.Any(c => c < 0)) throw new ArgumentException($"channels must be non-negative; got {FormatChannels(Channels)}");
-        if (Batch is < 1 or > RenderPlan.MaxBatch) throw new ArgumentException($"batch must be in 1..{RenderPlan.MaxBatch}; got {Batch}");
-        if (Steps is < 1) throw new ArgumentException($"steps must be positive; got {Steps}");
+        if (Channels.Count == 0) throw new InvalidSettingException("an atlas needs at least one channel");
+        if (Channels.Any(c => c < 0)) throw new InvalidSettingException($"channels must be non-negative; got {FormatChannels(Channels)}");
+        if (Batch is < 1 or > RenderPlan.MaxBatch) throw new InvalidSettingException($"batch must be in 1..{RenderPlan.MaxBatch}; got {Batch}");
+        if (Steps is < 1) throw new InvalidSettingException($"steps must be positive; got {Steps}");
         if (Math.Min(Height, Width) < RenderPlan.MinSide || Math.Max(Height, Width) > RenderPlan.MaxSide)
-            throw new ArgumentException($"image size {Width}x{Height} (width x height) must be within {RenderPlan.MinSide}..{RenderPlan.MaxSide} per side");
+            throw new InvalidSettingException($"image size {Width}x{Height} (width x height) must be within {RenderPlan.MinSide}..{RenderPlan.MaxSide} per side");
         PriorPresets.Get(Preset);
         return this with { Channels = [.. Channels.Distinct().Order()] };
     }
 
     /// <summary>Parses <c>0-255</c>, <c>7</c> or <c>0,5,9-12</c> into ascending distinct channels.</summary>
-    /// <exception cref="ArgumentException">The text is not a list of channels or inclusive ranges.</exception>
+    /// <exception cref="InvalidSettingException">The text is not a list of channels or inclusive ranges.</exception>
     public static IReadOnlyList<int> ParseChannels(string text)
     {
         var channels = new SortedSet<int>();
@@ -59,9 +59,9 @@ public sealed record AtlasSettings(string Layer, IReadOnlyList<int> Channels, st
         {
             var ends = part.Split('-', StringSplitOptions.TrimEntries);
             if (ends.Length is < 1 or > 2 || !ends.All(e => int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-                throw new ArgumentException($"channels '{text}': '{part}' is neither a channel nor a range like 0-255 (use e.g. 0,5,9-12)");
+                throw new InvalidSettingException($"channels '{text}': '{part}' is neither a channel nor a range like 0-255 (use e.g. 0,5,9-12)");
             int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
-            if (to < from) throw new ArgumentException($"channels '{text}': range '{part}' runs backwards");
+            if (to < from) throw new InvalidSettingException($"channels '{text}': range '{part}' runs backwards");
             for (int c = from; c <= to; c++) channels.Add(c);
         }
         return [.. channels];

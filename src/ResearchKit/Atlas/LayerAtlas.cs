@@ -84,13 +84,13 @@ public static class LayerAtlas
     public static AtlasManifest Merge(IEnumerable<string> folders, string output, IReportCharts? charts = null)
     {
         var parts = folders.Select(f => (Folder: f, Manifest: AtlasManifest.Read(f))).ToList();
-        if (parts.Count == 0) throw new ArgumentException("merge needs at least one atlas folder");
+        if (parts.Count == 0) throw new InvalidSettingException("merge needs at least one atlas folder");
         var (firstFolder, first) = parts[0];
         foreach (var (folder, manifest) in parts.Skip(1))
         {
             var difference = manifest.Model != first.Model ? $"model: {first.Model} → {manifest.Model}" : first.Settings.Difference(manifest.Settings);
             if (difference is not null)
-                throw new InvalidDataException($"cannot merge {firstFolder} and {folder}: they were rendered with different settings ({difference})");
+                throw new InvalidFileException($"cannot merge {firstFolder} and {folder}: they were rendered with different settings ({difference})");
         }
         Directory.CreateDirectory(output);
         var channels = new SortedDictionary<int, AtlasChannel>();

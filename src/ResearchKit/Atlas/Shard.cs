@@ -21,24 +21,24 @@ public sealed record Shard(int Index, int Count)
     /// Parses <c>i/n</c> (0 ≤ i &lt; n), or <c>auto/n</c> which takes i from SLURM_ARRAY_TASK_ID or
     /// JOB_COMPLETION_INDEX (a Slurm job array or an indexed Kubernetes Job).
     /// </summary>
-    /// <exception cref="ArgumentException">The text is malformed, out of range, or auto finds no index variable.</exception>
+    /// <exception cref="InvalidSettingException">The text is malformed, out of range, or auto finds no index variable.</exception>
     public static Shard Parse(string text, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var parts = text.Split('/', StringSplitOptions.TrimEntries);
         if (parts.Length != 2 || !TryCount(parts[1], out int count))
-            throw new ArgumentException($"shard '{text}' is not i/n with n ≥ 1 (e.g. 0/8, or auto/8 inside a Slurm array or an indexed Kubernetes Job)");
+            throw new InvalidSettingException($"shard '{text}' is not i/n with n ≥ 1 (e.g. 0/8, or auto/8 inside a Slurm array or an indexed Kubernetes Job)");
         string indexText = parts[0];
         string source = "";
         if (indexText.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
             var variable = IndexVariables.FirstOrDefault(v => !string.IsNullOrWhiteSpace(environment(v)))
-                ?? throw new ArgumentException($"shard '{text}': neither {string.Join(" nor ", IndexVariables)} is set; give the index, e.g. 0/{count}");
+                ?? throw new InvalidSettingException($"shard '{text}': neither {string.Join(" nor ", IndexVariables)} is set; give the index, e.g. 0/{count}");
             indexText = environment(variable)!.Trim();
             source = $" (from {variable})";
         }
         if (!int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= count)
-            throw new ArgumentException($"shard '{text}': index '{indexText}'{source} must be an integer in 0..{count - 1}");
+            throw new InvalidSettingException($"shard '{text}': index '{indexText}'{source} must be an integer in 0..{count - 1}");
         return new Shard(index, count);
     }
 

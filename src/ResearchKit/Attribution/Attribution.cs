@@ -45,7 +45,7 @@ public static class Attribution
         var outputs = pass.Run(x, taps);
         var activation = outputs[layer];
         if (activation.dim() != 4)
-            throw new ArgumentException($"Grad-CAM needs a spatial layer ([N,C,H,W]); '{layer}' has shape [{string.Join(",", activation.shape)}]");
+            throw new InvalidSettingException($"Grad-CAM needs a spatial layer ([N,C,H,W]); '{layer}' has shape [{string.Join(",", activation.shape)}]");
         activation.retain_grad();
         objective.Evaluate(new ObjectiveContext(model, outputs, x)).sum().backward();
         var weights = activation.grad!.mean([2, 3], keepdim: true);
@@ -79,6 +79,6 @@ public static class Attribution
     static void RequireSingle(Tensor image)
     {
         if (image.dim() != 4 || image.shape[0] != 1 || image.shape[1] != 3)
-            throw new ArgumentException($"expected one RGB image [1,3,H,W], got [{string.Join(",", image.shape)}]");
+            throw new InvalidSettingException($"expected one RGB image [1,3,H,W], got [{string.Join(",", image.shape)}]");
     }
 }

@@ -64,7 +64,7 @@ public static class DatasetExamples
         int top = 8, DatasetSearch? search = null, IProgress<int>? progress = null, CancellationToken cancellation = default)
     {
         search ??= new DatasetSearch();
-        if (search.PerImage < 1 || search.MinCellsApart < 1) throw new ArgumentOutOfRangeException(nameof(search), search, "patches per image and their distance must be at least 1");
+        if (search.PerImage < 1 || search.MinCellsApart < 1) throw new InvalidSettingException("patches per image and their distance must be at least 1", nameof(search), search);
         foreach (var channel in channels) model.CheckChannel(layer, channel);
         var candidates = channels.ToDictionary(c => c, _ => new List<Candidate>());
         var best = channels.ToDictionary(c => c, _ => double.NegativeInfinity);

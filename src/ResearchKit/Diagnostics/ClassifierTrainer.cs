@@ -43,7 +43,7 @@ public static class ClassifierTrainer
     /// </summary>
     public static SequentialModel Build(IReadOnlyList<string> labels, int imageSize, int width = 8, int seed = 0)
     {
-        if (labels.Count < 2) throw new ArgumentException($"a classifier needs at least two labels, got {labels.Count}", nameof(labels));
+        if (labels.Count < 2) throw new InvalidSettingException($"a classifier needs at least two labels, got {labels.Count}", nameof(labels));
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         manual_seed(seed);
         // conv1 halves the resolution by its stride, conv2 and conv3 by max pooling.

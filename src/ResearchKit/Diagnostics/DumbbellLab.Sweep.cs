@@ -26,9 +26,9 @@ public static partial class DumbbellLab
         CancellationToken cancellationToken = default)
     {
         settings.Validate();
-        if (seeds.Count == 0) throw new ArgumentException("a sweep needs at least one seed", nameof(seeds));
+        if (seeds.Count == 0) throw new InvalidSettingException("a sweep needs at least one seed", nameof(seeds));
         if (seeds.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1) is { } repeated)
-            throw new ArgumentException(FormattableString.Invariant($"seed {repeated.Key} appears more than once"), nameof(seeds));
+            throw new InvalidSettingException(FormattableString.Invariant($"seed {repeated.Key} appears more than once"), nameof(seeds));
         visualizer ??= new PresetClassVisualizer();
         var files = new SweepRowFiles(folder, settings, visualizer.Description);
         var kept = files.Keep(seeds, overwrite);

@@ -38,7 +38,7 @@ public static partial class DumbbellLab
     /// Runs every measurement on a classifier trained (or loaded) for <paramref name="settings"/>, e.g. from
     /// <see cref="TrainOrLoad"/>, regenerating its training and test sets from the seed.
     /// </summary>
-    /// <exception cref="ArgumentException">The model is not a classifier of the lab's classes.</exception>
+    /// <exception cref="InvalidSettingException">The model is not a classifier of the lab's classes.</exception>
     public static DumbbellReport Evaluate(Model model, DumbbellLabSettings settings, IClassVisualizer? visualizer = null,
         IProgress<DumbbellLabProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -102,7 +102,7 @@ public static partial class DumbbellLab
     {
         var classes = SyntheticShapes.ClassNames;
         if (model.Labels.Count != classes.Count)
-            throw new ArgumentException($"model '{model.Name}' has {model.Labels.Count} class labels; the dumbbell lab needs a classifier of its {classes.Count} classes ({string.Join(", ", classes)})", nameof(model));
+            throw new InvalidSettingException($"model '{model.Name}' has {model.Labels.Count} class labels; the dumbbell lab needs a classifier of its {classes.Count} classes ({string.Join(", ", classes)})", nameof(model));
         visualizer ??= new PresetClassVisualizer();
         var shapes = new SyntheticShapes(settings.ImageSize, settings.Seed);
 

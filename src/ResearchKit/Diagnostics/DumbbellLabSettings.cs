@@ -64,15 +64,15 @@ public sealed record DumbbellLabSettings(
     public DumbbellLabSettings Validate()
     {
         if (PlantedProbability is < 0 or > 1 || double.IsNaN(PlantedProbability))
-            throw new ArgumentOutOfRangeException(nameof(PlantedProbability), PlantedProbability, "PlantedProbability must lie in [0,1]");
-        if (ImageSize < 24) throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be at least 24");
+            throw new InvalidSettingException("PlantedProbability must lie in [0,1]", nameof(PlantedProbability), PlantedProbability);
+        if (ImageSize < 24) throw new InvalidSettingException("ImageSize must be at least 24", nameof(ImageSize), ImageSize);
         foreach (var (name, value) in new[] { (nameof(TrainImagesPerClass), TrainImagesPerClass), (nameof(Epochs), Epochs),
                      (nameof(TestImagesPerClass), TestImagesPerClass), (nameof(ProbeImages), ProbeImages), (nameof(BatchSize), BatchSize), (nameof(Width), Width) })
-            if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive");
-        if (double.IsNaN(MinimumScoreMargin)) throw new ArgumentOutOfRangeException(nameof(MinimumScoreMargin), MinimumScoreMargin, "MinimumScoreMargin must be a number");
-        if (double.IsNaN(MinimumAccuracyDrop)) throw new ArgumentOutOfRangeException(nameof(MinimumAccuracyDrop), MinimumAccuracyDrop, "MinimumAccuracyDrop must be a number");
-        if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 (or null)");
+            if (value < 1) throw new InvalidSettingException($"{name} must be at least 1", name, value);
+        if (!(LearningRate > 0)) throw new InvalidSettingException("LearningRate must be positive", nameof(LearningRate), LearningRate);
+        if (double.IsNaN(MinimumScoreMargin)) throw new InvalidSettingException("MinimumScoreMargin must be a number", nameof(MinimumScoreMargin), MinimumScoreMargin);
+        if (double.IsNaN(MinimumAccuracyDrop)) throw new InvalidSettingException("MinimumAccuracyDrop must be a number", nameof(MinimumAccuracyDrop), MinimumAccuracyDrop);
+        if (Threads is < 1) throw new InvalidSettingException("Threads must be at least 1 (or null)", nameof(Threads), Threads);
         return this;
     }
 

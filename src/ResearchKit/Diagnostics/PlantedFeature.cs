@@ -89,6 +89,6 @@ public static class PlantedFeature
     static void CheckImages(Tensor images)
     {
         if (images.dim() != 4 || images.shape[1] != 3 || images.shape[2] < 16 || images.shape[3] < 16)
-            throw new ArgumentException($"expected RGB images of shape [N,3,H,W] with H,W >= 16, got [{string.Join(",", images.shape)}]", nameof(images));
+            throw new InvalidSettingException($"expected RGB images of shape [N,3,H,W] with H,W >= 16, got [{string.Join(",", images.shape)}]", nameof(images));
     }
 }

@@ -9,7 +9,7 @@ public static class SeedList
     public const int MaximumCount = 10_000;
 
     /// <summary>Parses a list of non-negative seeds and inclusive ranges into ascending distinct seeds.</summary>
-    /// <exception cref="ArgumentException">The text is not such a list, or names more than <see cref="MaximumCount"/> seeds.</exception>
+    /// <exception cref="InvalidSettingException">The text is not such a list, or names more than <see cref="MaximumCount"/> seeds.</exception>
     public static IReadOnlyList<int> Parse(string text)
     {
         var seeds = new SortedSet<int>();
@@ -17,11 +17,11 @@ public static class SeedList
         {
             var ends = part.Split('-', StringSplitOptions.TrimEntries);
             if (ends.Length > 2 || !ends.All(e => int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-                throw new ArgumentException($"seeds '{text}': '{part}' is neither a seed nor a range like 0-9 (use e.g. 0-9 or 0,3,10-12)");
+                throw new InvalidSettingException($"seeds '{text}': '{part}' is neither a seed nor a range like 0-9 (use e.g. 0-9 or 0,3,10-12)");
             int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
-            if (to < from) throw new ArgumentException($"seeds '{text}': range '{part}' runs backwards");
+            if (to < from) throw new InvalidSettingException($"seeds '{text}': range '{part}' runs backwards");
             if ((long)to - from + 1 + seeds.Count > MaximumCount)
-                throw new ArgumentException(FormattableString.Invariant($"seeds '{text}': more than {MaximumCount} seeds"));
+                throw new InvalidSettingException(FormattableString.Invariant($"seeds '{text}': more than {MaximumCount} seeds"));
             for (long seed = from; seed <= to; seed++) seeds.Add((int)seed);
         }
         return [.. seeds];

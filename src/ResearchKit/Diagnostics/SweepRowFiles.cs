@@ -80,4 +80,4 @@ sealed class SweepRowFiles(string folder, DumbbellLabSettings settings, string v
 }
 
 /// <summary>A sweep folder holds seeds measured with other settings; the message says which seeds and what differs.</summary>
-public sealed class SweepFolderMismatchException(string message) : ArgumentException(message);
+public sealed class SweepFolderMismatchException(string message) : InvalidFileException(message);

@@ -29,7 +29,7 @@ public sealed class SyntheticShapes
     public SyntheticShapes(int imageSize = 64, int seed = 0)
     {
         if (imageSize < 24)
-            throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "synthetic shapes need images of at least 24x24 pixels, or the thin parts vanish");
+            throw new InvalidSettingException("synthetic shapes need images of at least 24x24 pixels, or the thin parts vanish", nameof(imageSize), imageSize);
         ImageSize = imageSize;
         Seed = seed;
     }
@@ -77,7 +77,7 @@ public sealed class SyntheticShapes
     static void CheckClass(int classIndex)
     {
         if (classIndex < 0 || classIndex >= ClassNames.Count)
-            throw new ArgumentOutOfRangeException(nameof(classIndex), classIndex, $"classes are 0..{ClassNames.Count - 1} ({string.Join(", ", ClassNames)})");
+            throw new InvalidSettingException($"classes are 0..{ClassNames.Count - 1} ({string.Join(", ", ClassNames)})", nameof(classIndex), classIndex);
     }
 
     ShapeSet Mixed(Stream stream, int imagesPerClass, double plantedProbability)
@@ -104,7 +104,7 @@ public sealed class SyntheticShapes
     ScenePlan Plan(Stream stream, int classIndex, int count, double plantedProbability)
     {
         if (plantedProbability is < 0 or > 1 || double.IsNaN(plantedProbability))
-            throw new ArgumentOutOfRangeException(nameof(plantedProbability), plantedProbability, "a probability lies in [0,1]");
+            throw new InvalidSettingException("a probability lies in [0,1]", nameof(plantedProbability), plantedProbability);
         var random = new Random((int)(StreamSeed(stream, classIndex, 0) & int.MaxValue));
         return ScenePlan.Sample(random, classIndex, count, ImageSize, classIndex == Dumbbell ? plantedProbability : 0);
     }

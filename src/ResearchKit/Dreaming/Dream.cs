@@ -32,7 +32,7 @@ public static class Dream
     /// </summary>
     /// <param name="progress">Told after every step; the stage names the octave.</param>
     /// <param name="onStep">Called after every step with a copy of the image at the octave's size (e.g. to show the dream unfolding in a notebook).</param>
-    /// <exception cref="ArgumentException">Not a single RGB image, too small for the octaves, or a setting out of range.</exception>
+    /// <exception cref="InvalidSettingException">Not a single RGB image, too small for the octaves, or a setting out of range.</exception>
     /// <exception cref="UnknownTapException">The objective reads a layer the model does not have.</exception>
     public static DreamResult Run(Model model, Tensor photo, DreamSettings settings, IProgress<RenderProgress>? progress = null,
         Action<RenderFrame>? onStep = null, CancellationToken cancellation = default) =>
@@ -102,7 +102,7 @@ public static class Dream
     }
 
     /// <summary>Octave sizes (height, width), the photo's first, each the previous divided by <paramref name="scale"/> and rounded.</summary>
-    /// <exception cref="ArgumentException">The smallest octave would be under <see cref="MinOctaveSide"/> pixels.</exception>
+    /// <exception cref="InvalidSettingException">The smallest octave would be under <see cref="MinOctaveSide"/> pixels.</exception>
     public static IReadOnlyList<(int Height, int Width)> OctaveSizes(long height, long width, int octaves, double scale)
     {
         var sizes = new List<(int, int)> { ((int)height, (int)width) };
@@ -113,7 +113,7 @@ public static class Dream
         }
         var (smallH, smallW) = sizes[^1];
         if (Math.Min(smallH, smallW) < MinOctaveSide)
-            throw new ArgumentException($"a {width}×{height} photo is too small for {octaves} octaves at scale {scale}: the smallest octave " +
+            throw new InvalidSettingException($"a {width}×{height} photo is too small for {octaves} octaves at scale {scale}: the smallest octave " +
                 $"would be {smallW}×{smallH}, and an octave needs at least {MinOctaveSide} pixels per side; use fewer octaves or a larger photo");
         return sizes;
     }
@@ -133,7 +133,7 @@ public static class Dream
         {
             var activations = model.Run(SinglePhoto(guide), layer);
             if (activations.dim() != 4)
-                throw new ArgumentException($"layer '{layer}' of model '{model.Name}' has shape [{string.Join(",", activations.shape)}]; a guide needs a spatial layer [N,C,H,W]");
+                throw new InvalidSettingException($"layer '{layer}' of model '{model.Name}' has shape [{string.Join(",", activations.shape)}]; a guide needs a spatial layer [N,C,H,W]");
             features = activations[0].flatten(1).detach().clone().DetachFromDisposeScope();   // [C, guide positions]
         }
         return Objective.Custom($"guide {layer} ({name})", [layer], ctx =>
@@ -154,7 +154,7 @@ public static class Dream
     {
         var chosen = layers ?? model.NumberedLayers();
         if (chosen.Count == 0)
-            throw new ArgumentException(layers is null
+            throw new InvalidSettingException(layers is null
                 ? $"model '{model.Name}' has no layer1, layer2, ... aliases; name the layers to compare (e.g. from `researchkit layers`)"
                 : "give at least one layer to compare", nameof(layers));
         foreach (var layer in chosen) model.ResolveTap(layer);
@@ -182,7 +182,7 @@ public static class Dream
         ArgumentNullException.ThrowIfNull(photo);
         var batch = photo.dim() == 3 ? photo.unsqueeze(0) : photo.alias();
         if (batch.dim() != 4 || batch.shape[0] != 1 || batch.shape[1] != 3 || !batch.is_floating_point())
-            throw new ArgumentException($"a dream starts from one RGB image of shape [1,3,H,W] or [3,H,W] with values in [0,1]; got {photo.dtype} [{string.Join(",", photo.shape)}]", nameof(photo));
+            throw new InvalidSettingException($"a dream starts from one RGB image of shape [1,3,H,W] or [3,H,W] with values in [0,1]; got {photo.dtype} [{string.Join(",", photo.shape)}]", nameof(photo));
         return batch;
     }
 

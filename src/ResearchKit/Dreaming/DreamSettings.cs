@@ -68,6 +68,6 @@ public sealed record DreamSettings(Objective Objective)
 
     static void Check(bool valid, string name, object? value, string expected)
     {
-        if (!valid) throw new ArgumentOutOfRangeException(name, value, $"dream setting {name} is {value ?? "null"}; it must be {expected}");
+        if (!valid) throw new InvalidSettingException($"dream setting {name} is {value ?? "null"}; it must be {expected}", name, value);
     }
 }

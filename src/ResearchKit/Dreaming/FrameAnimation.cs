@@ -14,12 +14,12 @@ public static class FrameAnimation
     /// whole hundredths of a second), atomically. Each frame gets its own 256-colour palette.
     /// </summary>
     /// <exception cref="OutputExistsException"><paramref name="path"/> exists and <paramref name="overwrite"/> is false.</exception>
-    /// <exception cref="ArgumentException">No frames, frames of different sizes, or a rate outside 1–100 per second.</exception>
+    /// <exception cref="InvalidSettingException">No frames, frames of different sizes, or a rate outside 1–100 per second.</exception>
     public static void SaveGif(IReadOnlyList<string> frames, string path, double framesPerSecond = 10, bool overwrite = false)
     {
-        if (frames.Count == 0) throw new ArgumentException("there are no frames to put in a GIF", nameof(frames));
+        if (frames.Count == 0) throw new InvalidSettingException("there are no frames to put in a GIF", nameof(frames));
         if (!(framesPerSecond is >= 1 and <= 100))
-            throw new ArgumentOutOfRangeException(nameof(framesPerSecond), framesPerSecond, "a GIF plays 1 to 100 frames per second");
+            throw new InvalidSettingException("a GIF plays 1 to 100 frames per second", nameof(framesPerSecond), framesPerSecond);
         if (!overwrite && File.Exists(path)) throw new OutputExistsException(Path.GetFullPath(path));
         int delay = (int)Math.Round(100 / framesPerSecond);
 
@@ -30,7 +30,7 @@ public static class FrameAnimation
         {
             using var frame = ImageIO.LoadImage(file);
             if (frame.Width != gif.Width || frame.Height != gif.Height)
-                throw new ArgumentException($"{file} is {frame.Width}x{frame.Height}, but the first frame {frames[0]} is {gif.Width}x{gif.Height}; a GIF's frames share one size");
+                throw new InvalidSettingException($"{file} is {frame.Width}x{frame.Height}, but the first frame {frames[0]} is {gif.Width}x{gif.Height}; a GIF's frames share one size");
             gif.Frames.AddFrame(frame.Frames.RootFrame).Metadata.GetGifMetadata().FrameDelay = delay;
         }
         var encoder = new GifEncoder { ColorTableMode = GifColorTableMode.Local };
@@ -55,9 +55,9 @@ public static class FrameAnimation
     /// <exception cref="IOException">ffmpeg failed; the message ends with its last output lines.</exception>
     public static void SaveMp4(string folder, string path, double framesPerSecond = 10, bool overwrite = false)
     {
-        string ffmpeg = FindFfmpeg() ?? throw new FileNotFoundException("ffmpeg is not on PATH; install it to write MP4 (the GIF needs nothing)");
+        string ffmpeg = FindFfmpeg() ?? throw new InvalidSettingException("ffmpeg is not on PATH; install it to write MP4 (the GIF needs nothing)");
         int frames = ZoomLoop.CountFrames(folder);
-        if (frames == 0) throw new ArgumentException($"{Path.GetFullPath(folder)} holds no {ZoomLoop.FrameName(0)} ... frames", nameof(folder));
+        if (frames == 0) throw new InvalidSettingException($"{Path.GetFullPath(folder)} holds no {ZoomLoop.FrameName(0)} ... frames", nameof(folder));
         string full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full)) throw new OutputExistsException(full);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileNameWithoutExtension(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp.mp4");

@@ -160,7 +160,7 @@ public static class ZoomLoop
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{Path.GetFullPath(path)} is not a readable zoom settings file ({e.Message})", e);
+            throw new InvalidFileException($"{Path.GetFullPath(path)} is not a readable zoom settings file ({e.Message})", e);
         }
     }
 
@@ -171,7 +171,7 @@ public static class ZoomLoop
         if (frame.shape[2] != start.Height || frame.shape[3] != start.Width)
         {
             frame.Dispose();
-            throw new InvalidDataException($"{Path.GetFullPath(path)} is {frame.shape[3]}x{frame.shape[2]}, but the zoom's frames are {start.Width}x{start.Height}; was it replaced?");
+            throw new InvalidFileException($"{Path.GetFullPath(path)} is {frame.shape[3]}x{frame.shape[2]}, but the zoom's frames are {start.Width}x{start.Height}; was it replaced?");
         }
         return frame.to(start.Image.dtype);
     }
@@ -227,7 +227,7 @@ public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int
         if (SidecarOf(path) is not { } sidecar) return [path];
         var folder = JsonNode.Parse(File.ReadAllText(FolderSettings));
         var provenance = folder?["provenance"].Deserialize<Provenance>(KitJson.Options)
-            ?? throw new InvalidDataException($"{FolderSettings} has no provenance");
+            ?? throw new InvalidFileException($"{FolderSettings} has no provenance");
         Sidecar.Write(path, provenance, new JsonObject
         {
             ["frames"] = Frames.Count,
@@ -240,4 +240,4 @@ public sealed record ZoomResult(string Folder, IReadOnlyList<string> Frames, int
 }
 
 /// <summary>A zoom folder holds frames made with other settings; the message says which differ.</summary>
-public sealed class FrameFolderMismatchException(string message) : ArgumentException(message);
+public sealed class FrameFolderMismatchException(string message) : InvalidFileException(message);

@@ -25,9 +25,9 @@ public sealed record ZoomSettings(DreamSettings Dream)
     public ZoomSettings Validate()
     {
         Dream.Validate();
-        if (Frames < 1) throw new ArgumentOutOfRangeException(nameof(Frames), Frames, $"zoom setting Frames is {Frames}; it must be at least 1");
-        if (!(Zoom >= 1 && double.IsFinite(Zoom))) throw new ArgumentOutOfRangeException(nameof(Zoom), Zoom, $"zoom setting Zoom is {Zoom}; it must be finite and at least 1 (1 = no zoom)");
-        if (!double.IsFinite(Rotate)) throw new ArgumentOutOfRangeException(nameof(Rotate), Rotate, "zoom setting Rotate must be a finite number of degrees");
+        if (Frames < 1) throw new InvalidSettingException($"zoom setting Frames is {Frames}; it must be at least 1", nameof(Frames), Frames);
+        if (!(Zoom >= 1 && double.IsFinite(Zoom))) throw new InvalidSettingException($"zoom setting Zoom is {Zoom}; it must be finite and at least 1 (1 = no zoom)", nameof(Zoom), Zoom);
+        if (!double.IsFinite(Rotate)) throw new InvalidSettingException("zoom setting Rotate must be a finite number of degrees", nameof(Rotate), Rotate);
         return this;
     }
 }
@@ -48,10 +48,9 @@ public sealed record ZoomStart(Tensor Image, string Description)
     public static ZoomStart Noise(int width, int height, int seed)
     {
         if (width < Dreaming.Dream.MinOctaveSide || height < Dreaming.Dream.MinOctaveSide)
-            throw new ArgumentOutOfRangeException(nameof(width), $"noise of {width}x{height} is too small; at least {Dreaming.Dream.MinOctaveSide} pixels per side");
+            throw new InvalidSettingException($"noise of {width}x{height} is too small; at least {Dreaming.Dream.MinOctaveSide} pixels per side", nameof(width));
         if (width > ImageIO.MaxSide || height > ImageIO.MaxSide || (long)width * height > ImageIO.MaxPixels)
-            throw new ArgumentOutOfRangeException(nameof(width),
-                $"noise of {width}x{height} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all");
+            throw new InvalidSettingException($"noise of {width}x{height} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all", nameof(width));
         var noise = rand([1, 3, height, width], generator: new Generator((ulong)seed), device: CPU).sub_(0.5).mul_(0.2).add_(0.5);
         return new ZoomStart(noise, $"noise {width}x{height} seed {seed}");
     }

@@ -54,7 +54,7 @@ public static class Outputs
 
 /// <summary>An output file exists and overwriting was not asked for.</summary>
 public sealed class OutputExistsException(string path)
-    : IOException($"{path} exists; pass --force (or overwrite: true) to replace it")
+    : UserErrorException($"{path} exists; pass --force (or overwrite: true) to replace it")
 {
     public string FilePath { get; } = path;
 }

@@ -19,7 +19,7 @@ public static partial class NpyFile
     /// <exception cref="InvalidDataException">Truncated, or not an array the reader takes.</exception>
     public static Tensor Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        if (!File.Exists(path)) throw new InputNotFoundException($"{path}: file not found", path);
         using var stream = File.OpenRead(path);
         return Read(stream, path);
     }
@@ -29,10 +29,10 @@ public static partial class NpyFile
     /// <exception cref="InvalidDataException">Not a zip archive, or an entry that is not a readable array.</exception>
     public static Dictionary<string, Tensor> ReadArchive(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        if (!File.Exists(path)) throw new InputNotFoundException($"{path}: file not found", path);
         ZipArchive archive;
         try { archive = ZipFile.OpenRead(path); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a .npz archive ({e.Message})", e); }
+        catch (InvalidDataException e) { throw new InvalidFileException($"{path}: not a .npz archive ({e.Message})", e); }
         using (archive)
         {
             var arrays = new Dictionary<string, Tensor>();
@@ -53,25 +53,25 @@ public static partial class NpyFile
         using var reader = new BinaryReader(stream, Encoding.ASCII, leaveOpen: true);
         var magic = reader.ReadBytes(6);
         if (magic.Length < 6 || magic[0] != 0x93 || Encoding.ASCII.GetString(magic, 1, 5) != "NUMPY")
-            throw new InvalidDataException($"{name}: not a .npy array (no NUMPY header)");
+            throw new InvalidFileException($"{name}: not a .npy array (no NUMPY header)");
         int major = reader.ReadByte();
         reader.ReadByte();
         int headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
         var header = Encoding.ASCII.GetString(reader.ReadBytes(headerLength));
         string descr = Field(header, "descr", name);
         if (Field(header, "fortran_order", name) != "False")
-            throw new InvalidDataException($"{name}: the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
+            throw new InvalidFileException($"{name}: the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
         var shapeText = ShapePattern().Match(header);
-        if (!shapeText.Success) throw new InvalidDataException($"{name}: the header has no shape");
+        if (!shapeText.Success) throw new InvalidFileException($"{name}: the header has no shape");
         long[] shape = [.. shapeText.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse)];
         long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (count > MaxElements) throw new InvalidDataException($"{name}: [{string.Join(",", shape)}] is too large ({count} values)");
+        if (count > MaxElements) throw new InvalidFileException($"{name}: [{string.Join(",", shape)}] is too large ({count} values)");
         int width = descr switch { "<f4" or "<i4" => 4, "<f8" or "<i8" => 8, _ => 0 };
         if (width == 0)
-            throw new InvalidDataException($"{name}: arrays of type '{descr}' are not read (little-endian float32, float64, int32 and int64 are)");
+            throw new InvalidFileException($"{name}: arrays of type '{descr}' are not read (little-endian float32, float64, int32 and int64 are)");
         var bytes = reader.ReadBytes(checked((int)(count * width)));
         if (bytes.Length != count * width)
-            throw new InvalidDataException($"{name}: truncated: [{string.Join(",", shape)}] needs {count * width} bytes of data, the file holds {bytes.Length}");
+            throw new InvalidFileException($"{name}: truncated: [{string.Join(",", shape)}] needs {count * width} bytes of data, the file holds {bytes.Length}");
         var values = descr switch
         {
             "<f4" => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
@@ -85,7 +85,7 @@ public static partial class NpyFile
     static string Field(string header, string key, string name)
     {
         var match = Regex.Match(header, $"'{key}'\\s*:\\s*('([^']*)'|(\\w+))");
-        if (!match.Success) throw new InvalidDataException($"{name}: the header has no '{key}'");
+        if (!match.Success) throw new InvalidFileException($"{name}: the header has no '{key}'");
         return match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Value;
     }
 

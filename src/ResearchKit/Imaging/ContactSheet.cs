@@ -27,7 +27,7 @@ public sealed class ContactSheet
     /// <summary>A new, empty sheet with <paramref name="columns"/> cells per row and a white background.</summary>
     public static ContactSheet Create(int columns = 4)
     {
-        if (columns <= 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "A sheet needs at least one column.");
+        if (columns <= 0) throw new InvalidSettingException("A sheet needs at least one column.", nameof(columns), columns);
         return new ContactSheet(columns);
     }
 
@@ -54,7 +54,7 @@ public sealed class ContactSheet
         using var batch = images.dim() == 3 ? images.unsqueeze(0) : images.alias();
         long count = batch.shape[0];
         if (captions is not null && captions.Count != count)
-            throw new ArgumentException($"{captions.Count} captions for a batch of {count} images (shape [{string.Join(",", images.shape)}]).", nameof(captions));
+            throw new InvalidSettingException($"{captions.Count} captions for a batch of {count} images (shape [{string.Join(",", images.shape)}]).", nameof(captions));
         for (int i = 0; i < count; i++)
         {
             using var one = batch[i];
@@ -73,7 +73,7 @@ public sealed class ContactSheet
     /// <summary>Cell size for every image; by default the widest and tallest image's size.</summary>
     public ContactSheet CellSize(int width, int height)
     {
-        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"A cell must be at least 1×1; got {width}×{height}.");
+        if (width <= 0 || height <= 0) throw new InvalidSettingException($"A cell must be at least 1×1; got {width}×{height}.", nameof(width));
         _cellSize = (width, height);
         return this;
     }
@@ -81,7 +81,7 @@ public sealed class ContactSheet
     /// <summary>Space in pixels around and between cells (default 8).</summary>
     public ContactSheet Gap(int pixels)
     {
-        if (pixels < 0) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "The gap cannot be negative.");
+        if (pixels < 0) throw new InvalidSettingException("The gap cannot be negative.", nameof(pixels), pixels);
         _gap = pixels;
         return this;
     }
@@ -90,7 +90,7 @@ public sealed class ContactSheet
     /// at least 192 pixels wide, else 1; the title is drawn one step larger.</summary>
     public ContactSheet TextScale(int scale)
     {
-        if (scale <= 0) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The text scale must be at least 1.");
+        if (scale <= 0) throw new InvalidSettingException("The text scale must be at least 1.", nameof(scale), scale);
         _textScale = scale;
         return this;
     }

@@ -34,9 +34,9 @@ public static class ImageIO
     /// <exception cref="FileNotFoundException">It holds no images.</exception>
     public static IReadOnlyList<string> ImagesIn(string folder)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: image folder not found");
+        if (!Directory.Exists(folder)) throw new InputNotFoundException($"{folder}: image folder not found", folder);
         var files = Directory.EnumerateFiles(folder).Where(f => SaveExtensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant())).Order().ToList();
-        return files.Count > 0 ? files : throw new FileNotFoundException($"{folder}: no images ({string.Join(", ", SaveExtensions)}) in the folder");
+        return files.Count > 0 ? files : throw new InputNotFoundException($"{folder}: no images ({string.Join(", ", SaveExtensions)}) in the folder");
     }
 
     /// <summary>
@@ -129,7 +129,7 @@ public static class ImageIO
     /// Converts a [C,H,W] or [1,C,H,W] tensor to an 8-bit image (clamped to [0,1], rounded to nearest). Images that are
     /// not RGB are shown as <see cref="ImageOps.ToRgb"/> maps them: one channel as grey, four or more by their first three.
     /// </summary>
-    /// <exception cref="ArgumentException">The shape is not a single image, or a value is NaN.</exception>
+    /// <exception cref="InvalidSettingException">The shape is not a single image, or a value is NaN.</exception>
     public static Image<Rgb24> ToImage(Tensor image)
     {
         CheckShape(image, allowBatch: false);
@@ -168,7 +168,7 @@ public static class ImageIO
 
     static byte ToByte(float v)
     {
-        if (float.IsNaN(v)) throw new ArgumentException("The image tensor contains NaN; it cannot be saved as an image.");
+        if (float.IsNaN(v)) throw new InvalidSettingException("The image tensor contains NaN; it cannot be saved as an image.");
         return (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
     }
 
@@ -180,7 +180,7 @@ public static class ImageIO
         if (rgb && (shape.Length == 3 || shape[0] == 1 || (allowBatch && shape[0] > 0))) return;
         string expected = allowBatch ? "[N,C,H,W]" : "[C,H,W] or [1,C,H,W]";
         string hint = rgb && shape[0] > 1 ? " (a batch: save each with ImageIO.SaveBatch, or lay them out with ContactSheet)" : "";
-        throw new ArgumentException($"Expected an image tensor of shape {expected}; got [{string.Join(",", shape)}]{hint}.", nameof(image));
+        throw new InvalidSettingException($"Expected an image tensor of shape {expected}; got [{string.Join(",", shape)}]{hint}.", nameof(image));
     }
 
     static readonly PngEncoder PngEncoder = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };
@@ -188,21 +188,20 @@ public static class ImageIO
     static IImageEncoder EncoderFor(string path, int quality)
     {
         if (quality is < 1 or > 100)
-            throw new ArgumentOutOfRangeException(nameof(quality), quality, "Quality must be between 1 and 100.");
+            throw new InvalidSettingException("Quality must be between 1 and 100.", nameof(quality), quality);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".png" => PngEncoder,
             ".jpg" or ".jpeg" => new JpegEncoder { Quality = quality },
             ".webp" => new WebpEncoder { Quality = quality, FileFormat = WebpFileFormatType.Lossy },
-            var other => throw new ArgumentException(
-                $"Cannot save '{path}': unknown image extension '{other}'; supported: {string.Join(", ", SaveExtensions)}.", nameof(path)),
+            var other => throw new InvalidSettingException($"Cannot save '{path}': unknown image extension '{other}'; supported: {string.Join(", ", SaveExtensions)}.", nameof(path)),
         };
     }
 
     static void CheckTargetSize(int? size, string name)
     {
         if (size is <= 0 or > MaxSide)
-            throw new ArgumentOutOfRangeException(name, size, $"A target size must be between 1 and {MaxSide} pixels.");
+            throw new InvalidSettingException($"A target size must be between 1 and {MaxSide} pixels.", name, size);
     }
 
     static (int Width, int Height, IImageFormat Format) Identify(string path, long length)

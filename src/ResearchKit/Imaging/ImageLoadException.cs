@@ -1,7 +1,7 @@
 namespace ResearchKit.Imaging;
 
 /// <summary>An image file could not be read: it is missing, empty, truncated, not an image, or too large.</summary>
-public sealed class ImageLoadException : IOException
+public sealed class ImageLoadException : UserErrorException
 {
     internal ImageLoadException(string path, string problem, Exception? inner = null)
         : base($"Cannot load image '{path}': {problem}", inner)

@@ -39,7 +39,7 @@ public static class ImageOps
         CheckSize(height, width);
         long h = images.shape[^2], w = images.shape[^1];
         if (height > h || width > w)
-            throw new ArgumentException($"Cannot crop {height}×{width} from an image of {h}×{w} (shape [{string.Join(",", images.shape)}]).");
+            throw new InvalidSettingException($"Cannot crop {height}×{width} from an image of {h}×{w} (shape [{string.Join(",", images.shape)}]).");
         return images.narrow(-2, (h - height) / 2, height).narrow(-1, (w - width) / 2, width);
     }
 
@@ -48,7 +48,7 @@ public static class ImageOps
     public static Tensor Grayscale(Tensor images)
     {
         if (images.shape.Length is not (3 or 4) || images.shape[^3] != 3)
-            throw new ArgumentException($"Expected RGB images of shape [N,3,H,W] or [3,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
+            throw new InvalidSettingException($"Expected RGB images of shape [N,3,H,W] or [3,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
         using var scope = NewDisposeScope();
         var weights = tensor(new[] { 0.299f, 0.587f, 0.114f }, dtype: images.dtype, device: images.device).view(3, 1, 1);
         var luma = (images * weights).sum(-3, keepdim: true);
@@ -65,7 +65,7 @@ public static class ImageOps
     public static Tensor ToRgb(Tensor images)
     {
         if (images.shape.Length is not (3 or 4) || images.shape[^3] < 1)
-            throw new ArgumentException($"Expected images of shape [N,C,H,W] or [C,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
+            throw new InvalidSettingException($"Expected images of shape [N,C,H,W] or [C,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
         long channels = images.shape[^3];
         if (channels == 3) return images.alias();
         if (channels > 3) return images.narrow(-3, 0, 3);
@@ -83,13 +83,12 @@ public static class ImageOps
     public static Tensor ToChannels(Tensor rgb, int channels)
     {
         if (rgb.shape.Length is not (3 or 4) || rgb.shape[^3] != 3)
-            throw new ArgumentException($"Expected RGB images of shape [N,3,H,W] or [3,H,W]; got [{string.Join(",", rgb.shape)}].", nameof(rgb));
+            throw new InvalidSettingException($"Expected RGB images of shape [N,3,H,W] or [3,H,W]; got [{string.Join(",", rgb.shape)}].", nameof(rgb));
         return channels switch
         {
             3 => rgb.alias(),
             1 => Grayscale(rgb).narrow(-3, 0, 1),
-            _ => throw new ArgumentException(
-                $"a photo has no {channels}-channel equivalent (RGB gives 3 channels, grayscale 1); give the network's input as a .npy array"),
+            _ => throw new InvalidSettingException($"a photo has no {channels}-channel equivalent (RGB gives 3 channels, grayscale 1); give the network's input as a .npy array"),
         };
     }
 
@@ -99,10 +98,9 @@ public static class ImageOps
     static void CheckSize(int height, int width)
     {
         if (height <= 0 || width <= 0)
-            throw new ArgumentOutOfRangeException(nameof(height), $"Sizes must be positive; got {height}×{width}.");
+            throw new InvalidSettingException($"Sizes must be positive; got {height}×{width}.", nameof(height));
         if (height > ImageIO.MaxSide || width > ImageIO.MaxSide || (long)height * width > ImageIO.MaxPixels)
-            throw new ArgumentOutOfRangeException(nameof(height),
-                $"{height}×{width} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all are accepted.");
+            throw new InvalidSettingException($"{height}×{width} is too large; at most {ImageIO.MaxSide} pixels per side and {ImageIO.MaxPixels:N0} in all are accepted.", nameof(height));
     }
 
     // Runs a 4-D operation on a 4-D or 3-D input, returning the input's rank.
@@ -110,7 +108,7 @@ public static class ImageOps
     {
         if (images.shape.Length == 4) return op(images);
         if (images.shape.Length != 3)
-            throw new ArgumentException($"Expected images of shape [N,C,H,W] or [C,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
+            throw new InvalidSettingException($"Expected images of shape [N,C,H,W] or [C,H,W]; got [{string.Join(",", images.shape)}].", nameof(images));
         using var scope = NewDisposeScope();
         return op(images.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
     }

@@ -37,7 +37,7 @@ public static class SampleImages
     public static string Path(string name)
     {
         if (!Names.Contains(name))
-            throw new ArgumentException($"There is no sample image '{name}'; the samples are: {string.Join(", ", Names)}.", nameof(name));
+            throw new InvalidSettingException($"There is no sample image '{name}'; the samples are: {string.Join(", ", Names)}.", nameof(name));
         return FileIn(Folder, name);
     }
 
@@ -52,7 +52,7 @@ public static class SampleImages
         if (!string.IsNullOrEmpty(explicitFolder))
             return IsSampleFolder(explicitFolder)
                 ? System.IO.Path.GetFullPath(explicitFolder)
-                : throw new DirectoryNotFoundException(
+                : throw new InputNotFoundException(
                     $"{EnvironmentVariable}={explicitFolder} does not name ResearchKit's sample folder (a folder holding its README.md and {string.Join(", ", Names.Select(n => n + ".jpg"))}).");
 
         var tried = new List<string>();
@@ -64,7 +64,7 @@ public static class SampleImages
                 tried.Add(candidate);
                 if (IsSampleFolder(candidate)) return candidate;
             }
-        throw new DirectoryNotFoundException(
+        throw new InputNotFoundException(
             $"ResearchKit's sample images were not found. Looked for a data/ folder in and above {string.Join(" and ", startFolders)}. " +
             $"Set {EnvironmentVariable} to the repository's data folder.");
     }

@@ -151,8 +151,7 @@ public abstract class Model : IDisposable
     Preprocessing Select(InputNormalization n) => n switch
     {
         InputNormalization.Model => ModelPreprocessing,
-        InputNormalization.ImageNet when InputChannels != 3 => throw new ArgumentException(
-            $"ImageNet normalization is for RGB input, but model '{Name}' takes {InputChannels} channel(s); use normalization none"),
+        InputNormalization.ImageNet when InputChannels != 3 => throw new InvalidSettingException($"ImageNet normalization is for RGB input, but model '{Name}' takes {InputChannels} channel(s); use normalization none"),
         InputNormalization.ImageNet => Preprocessing.ImageNet(),
         _ => Preprocessing.Identity(),
     };
@@ -289,7 +288,7 @@ public abstract class Model : IDisposable
         foreach (var (tap, read) in channelsRead)
         {
             if (!raw.TryGetValue(tap, out var name))
-                throw new ArgumentException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
+                throw new InvalidSettingException($"channels are given for '{tap}', which is not among the taps asked for ({string.Join(", ", requested)})", nameof(channelsRead));
             foreach (var c in read) CheckChannel(tap, c);
             // Two names for one tap: the union of what each reads.
             channels[name] = [.. (channels.GetValueOrDefault(name) ?? []).Concat(read.Select(c => (long)c)).Distinct().Order()];

@@ -57,7 +57,7 @@ public sealed class Preprocessing : IDisposable
     {
         bool identity = !ReverseChannels && Scale == 1f && _meanImage is null && _mean is null && _std is null;
         if (rgb.dim() != 4 || (rgb.shape[1] != 3 && !identity))
-            throw new ArgumentException($"expected an image batch of shape [N,3,H,W] for '{Description}', got [{string.Join(",", rgb.shape)}]");
+            throw new InvalidSettingException($"expected an image batch of shape [N,3,H,W] for '{Description}', got [{string.Join(",", rgb.shape)}]");
         var x = ReverseChannels ? rgb.flip(1) : rgb;
         if (Scale != 1f) x = x * Scale;
         if (_meanImage is not null) x = x - MeanImageAt(_meanImage, x.shape[2], x.shape[3]);

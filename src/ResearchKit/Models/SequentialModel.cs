@@ -18,10 +18,10 @@ public sealed class SequentialModel : Model
         : base(name, inputHeight, inputWidth, preprocessing ?? Preprocessing.Identity(), normalization)
     {
         _stages = [.. stages];
-        if (_stages.Count == 0) throw new ArgumentException("a sequential model needs at least one stage", nameof(stages));
+        if (_stages.Count == 0) throw new InvalidSettingException("a sequential model needs at least one stage", nameof(stages));
         _names = _stages.Select(s => s.Name).ToList();
         var duplicate = _names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"stage name '{duplicate.Key}' is used twice", nameof(stages));
+        if (duplicate is not null) throw new InvalidSettingException($"stage name '{duplicate.Key}' is used twice", nameof(stages));
         foreach (var (_, stage) in _stages) stage.eval();
     }
 

@@ -205,4 +205,4 @@ public static class TorchRuntime
 public sealed record TorchRuntimeReport(string? LibTorchFolder, string? Bindings, IReadOnlyList<string> WeakenedVersions, string? PatchedCopy, string Note);
 
 /// <summary>TorchSharp's native libraries could not be loaded.</summary>
-public sealed class TorchLoadException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class TorchLoadException(string message, Exception? inner = null) : UserErrorException(message, inner);

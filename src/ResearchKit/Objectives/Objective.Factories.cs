@@ -32,7 +32,7 @@ public sealed partial class Objective
             long h = a.shape[1], w = a.shape[2];
             long row = y ?? h / 2, column = x ?? w / 2;
             if (row < 0 || row >= h || column < 0 || column >= w)
-                throw new ArgumentOutOfRangeException(null, $"neuron position ({column},{row}) lies outside layer '{layer}' of size {w}x{h}");
+                throw new InvalidSettingException($"neuron position ({column},{row}) lies outside layer '{layer}' of size {w}x{h}");
             return a[.., row, column];
         }, channelsRead: [channel]);
 
@@ -92,7 +92,7 @@ public sealed partial class Objective
             var labels = ctx.Model.Labels;
             int index = labels.ToList().FindIndex(l => string.Equals(l, label, StringComparison.OrdinalIgnoreCase));
             if (index < 0)
-                throw new ArgumentException(labels.Count == 0
+                throw new InvalidSettingException(labels.Count == 0
                     ? $"model '{ctx.Model.Name}' has no class labels; give a class index or a labels file"
                     : $"model '{ctx.Model.Name}' has no class '{label}'; classes: {string.Join(", ", labels.Take(20))}{(labels.Count > 20 ? ", ..." : "")}");
             return ChannelSlice(ctx, "logits", index);
@@ -123,7 +123,7 @@ public sealed partial class Objective
             var values = perItem(ctx);
             if (batch is not { } item) return values;
             if (item < 0 || item >= ctx.Batch)
-                throw new ArgumentOutOfRangeException(null, $"objective '{description}' targets batch item {item}, but the batch has {ctx.Batch}");
+                throw new InvalidSettingException($"objective '{description}' targets batch item {item}, but the batch has {ctx.Batch}");
             using var mask = zeros_like(values);
             mask[item].fill_(1);
             return values * mask;
@@ -135,7 +135,7 @@ public sealed partial class Objective
     static Tensor ChannelSlice(ObjectiveContext ctx, string layer, int channel)
     {
         var a = ChannelsFirst(ctx, layer);
-        if (a.dim() < 2) throw new ArgumentException($"layer '{layer}' has shape [{string.Join(",", a.shape)}]; it has no channels");
+        if (a.dim() < 2) throw new InvalidSettingException($"layer '{layer}' has shape [{string.Join(",", a.shape)}]; it has no channels");
         if (channel < 0 || channel >= a.shape[1])
             throw new Models.ChannelOutOfRangeException($"layer '{layer}' has channels 0..{a.shape[1] - 1}; channel {channel} does not exist");
         return a.select(1, channel);
@@ -145,7 +145,7 @@ public sealed partial class Objective
     {
         var a = ChannelsFirst(ctx, layer);
         if (a.shape[1] != vector.Length)
-            throw new ArgumentException($"direction has {vector.Length} components but layer '{layer}' has {a.shape[1]} channels");
+            throw new InvalidSettingException($"direction has {vector.Length} components but layer '{layer}' has {a.shape[1]} channels");
         var v = tensor(vector, dtype: a.dtype, device: a.device);
         v = v / v.norm().clamp_min(1e-12);
         var shape = Enumerable.Repeat(1L, (int)a.dim()).ToArray();

@@ -18,7 +18,7 @@ public sealed partial class Objective
     /// </summary>
     public static Objective TotalVariation(double beta = 2)
     {
-        if (!(beta > 0) || !double.IsFinite(beta)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be positive and finite.");
+        if (!(beta > 0) || !double.IsFinite(beta)) throw new InvalidSettingException("β must be positive and finite.", nameof(beta), beta);
         return Penalty($"TV β={F(beta)}", image => ImageStatistics.TotalVariation(image, beta) / Math.Pow(NeighbourDifference, beta));
     }
 
@@ -29,7 +29,7 @@ public sealed partial class Objective
     /// </summary>
     public static Objective AlphaNorm(double alpha = 6)
     {
-        if (!(alpha >= 1) || !double.IsFinite(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "α must be finite and at least 1.");
+        if (!(alpha >= 1) || !double.IsFinite(alpha)) throw new InvalidSettingException("α must be finite and at least 1.", nameof(alpha), alpha);
         return Penalty($"α-norm α={F(alpha)}", image => ((image - Grey).abs() / PixelRange).pow(alpha).sum(1).mean([1, 2]));
     }
 

@@ -24,7 +24,7 @@ public abstract record OptimizerSettings
 
     /// <summary>Throws unless <paramref name="value"/> is positive and finite.</summary>
     protected static double Positive(double value, string paramName) =>
-        value > 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(paramName, value, "Must be positive and finite.");
+        value > 0 && double.IsFinite(value) ? value : throw new InvalidSettingException("Must be positive and finite.", paramName, value);
 
     /// <summary>Invariant formatting for descriptions.</summary>
     protected static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
@@ -33,10 +33,10 @@ public abstract record OptimizerSettings
     protected static IReadOnlyList<Tensor> CheckLeaves(IReadOnlyList<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (parameters.Count == 0) throw new ArgumentException("There are no parameters to optimize.", nameof(parameters));
+        if (parameters.Count == 0) throw new InvalidSettingException("There are no parameters to optimize.", nameof(parameters));
         for (int i = 0; i < parameters.Count; i++)
             if (parameters[i] is null || !parameters[i].requires_grad || !parameters[i].is_leaf)
-                throw new ArgumentException($"Parameter {i} must be a leaf tensor with requires_grad.", nameof(parameters));
+                throw new InvalidSettingException($"Parameter {i} must be a leaf tensor with requires_grad.", nameof(parameters));
         return parameters;
     }
 }
@@ -60,9 +60,7 @@ public sealed record Adam(double LearningRate = 0.05) : OptimizerSettings
     /// <inheritdoc/>
     public override IOptimizer Create(IReadOnlyList<Tensor> parameters)
     {
-        var leaves = CheckLeaves(parameters).Select((p, i) => p as Parameter ?? throw new ArgumentException(
-            $"Adam needs TorchSharp Parameter leaves (as every Parameterization provides); parameter {i} is a plain tensor.",
-            nameof(parameters))).ToArray();
+        var leaves = CheckLeaves(parameters).Select((p, i) => p as Parameter ?? throw new InvalidSettingException($"Adam needs TorchSharp Parameter leaves (as every Parameterization provides); parameter {i} is a plain tensor.", nameof(parameters))).ToArray();
         return new TorchOptimizer(TorchSharp.torch.optim.Adam(leaves, LearningRate));
     }
 

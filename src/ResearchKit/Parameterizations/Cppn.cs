@@ -22,8 +22,8 @@ public sealed class Cppn : Parameterization
     public Cppn(int height, int width, int batch = 1, int seed = 0, int layers = 8, int hidden = 24, int channels = 3)
         : base(batch, height, width, channels)
     {
-        if (layers < 1) throw new ArgumentOutOfRangeException(nameof(layers), layers, "A CPPN needs at least one hidden layer.");
-        if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "A CPPN layer needs at least one unit.");
+        if (layers < 1) throw new InvalidSettingException("A CPPN needs at least one hidden layer.", nameof(layers), layers);
+        if (hidden < 1) throw new InvalidSettingException("A CPPN layer needs at least one unit.", nameof(hidden), hidden);
         LayerCount = layers;
         HiddenUnits = hidden;
         using (NewDisposeScope())

@@ -28,9 +28,9 @@ public sealed class Fourier : Parameterization
         int seed = 0, int channels = 3)
         : base(batch, height, width, channels)
     {
-        if (std < 0 || double.IsNaN(std)) throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be ≥ 0.");
+        if (std < 0 || double.IsNaN(std)) throw new InvalidSettingException("The standard deviation must be ≥ 0.", nameof(std), std);
         if (decorrelate && channels != 3)
-            throw new ArgumentException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
+            throw new InvalidSettingException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
         Decorrelate = decorrelate;
         DecayPower = decayPower;
         _scale = Constant(FrequencyScale(height, width, decayPower, CPU));

@@ -10,10 +10,9 @@ internal static class ImageTensors
     {
         ArgumentNullException.ThrowIfNull(image, paramName);
         if (image.dim() != 4 || image.shape[1] < 1 || image.shape[0] < 1 || image.shape[2] < 1 || image.shape[3] < 1)
-            throw new ArgumentException(
-                $"Expected an image batch of shape [N,C,H,W]; got [{string.Join(",", image.shape)}].", paramName);
+            throw new InvalidSettingException($"Expected an image batch of shape [N,C,H,W]; got [{string.Join(",", image.shape)}].", paramName);
         if (!image.is_floating_point())
-            throw new ArgumentException($"Expected a floating-point image batch; got {image.dtype}.", paramName);
+            throw new InvalidSettingException($"Expected a floating-point image batch; got {image.dtype}.", paramName);
     }
 
     /// <summary>Throws unless <paramref name="image"/> is a floating-point RGB batch [N,3,H,W].</summary>
@@ -21,7 +20,7 @@ internal static class ImageTensors
     {
         RequireBatch(image, paramName);
         if (image.shape[1] != 3)
-            throw new ArgumentException($"Expected an RGB image batch of shape [N,3,H,W]; got [{string.Join(",", image.shape)}].", paramName);
+            throw new InvalidSettingException($"Expected an RGB image batch of shape [N,3,H,W]; got [{string.Join(",", image.shape)}].", paramName);
     }
 
     public static string Shape(Tensor t) => $"[{string.Join(",", t.shape)}]";

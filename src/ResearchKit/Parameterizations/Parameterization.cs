@@ -25,10 +25,10 @@ public abstract class Parameterization : IDisposable
     /// <summary>Checks and stores the image batch size, image size and channel count.</summary>
     protected Parameterization(int batch, int height, int width, int channels = 3)
     {
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must hold at least one image.");
-        if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "An image has at least one channel.");
+        if (batch < 1) throw new InvalidSettingException("The batch must hold at least one image.", nameof(batch), batch);
+        if (channels < 1) throw new InvalidSettingException("An image has at least one channel.", nameof(channels), channels);
         if (height < 1 || width < 1)
-            throw new ArgumentOutOfRangeException(nameof(height), $"{height}x{width}", "Image height and width must be at least 1.");
+            throw new InvalidSettingException("Image height and width must be at least 1.", nameof(height), $"{height}x{width}");
         Batch = batch;
         Height = height;
         Width = width;
@@ -87,7 +87,7 @@ public abstract class Parameterization : IDisposable
     protected Tensor Moved(Tensor owned, Device device)
     {
         int index = _owned.FindIndex(t => ReferenceEquals(t, owned));
-        if (index < 0) throw new ArgumentException("only tensors made by Leaf or Constant can be moved", nameof(owned));
+        if (index < 0) throw new InvalidSettingException("only tensors made by Leaf or Constant can be moved", nameof(owned));
         Tensor moved;
         using (NewDisposeScope())
             moved = owned.detach().to(device).DetachFromDisposeScope();

@@ -47,7 +47,7 @@ public sealed class Pixel : Parameterization, IPixelImage
         double std = 0.01, int seed = 0, int channels = 3)
         : base(batch, height, width, channels)
     {
-        if (std < 0 || double.IsNaN(std)) throw new ArgumentOutOfRangeException(nameof(std), std, "The noise standard deviation must be ≥ 0.");
+        if (std < 0 || double.IsNaN(std)) throw new InvalidSettingException("The noise standard deviation must be ≥ 0.", nameof(std), std);
         RequireValid(range, decorrelate, channels);
         Range = range;
         Decorrelate = decorrelate;
@@ -135,12 +135,10 @@ public sealed class Pixel : Parameterization, IPixelImage
     static void RequireValid(PixelRange range, bool decorrelate, int channels)
     {
         if (decorrelate && channels != 3)
-            throw new ArgumentException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
-        if (!Enum.IsDefined(range)) throw new ArgumentOutOfRangeException(nameof(range), range, "Valid ranges: Sigmoid, Clamp.");
+            throw new InvalidSettingException($"Decorrelated colour is for RGB images; these have {channels} channel(s).", nameof(decorrelate));
+        if (!Enum.IsDefined(range)) throw new InvalidSettingException("Valid ranges: Sigmoid, Clamp.", nameof(range), range);
         if (decorrelate && range == PixelRange.Clamp)
-            throw new ArgumentException(
-                "Decorrelated colour needs PixelRange.Sigmoid: with Clamp the parameter must stay in RGB pixel units.",
-                nameof(decorrelate));
+            throw new InvalidSettingException("Decorrelated colour needs PixelRange.Sigmoid: with Clamp the parameter must stay in RGB pixel units.", nameof(decorrelate));
     }
 
     static Tensor NeutralValue(PixelRange range, long channels, Device device) =>

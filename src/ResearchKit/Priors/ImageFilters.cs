@@ -14,7 +14,7 @@ public static class ImageFilters
     public static Tensor GaussianBlur(Tensor input, double sigma)
     {
         RequireSpatial(input, nameof(input));
-        if (!double.IsFinite(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "σ must be finite.");
+        if (!double.IsFinite(sigma)) throw new InvalidSettingException("σ must be finite.", nameof(sigma), sigma);
         if (sigma <= 0) return input.alias();
         int radius = (int)Math.Ceiling(4 * sigma);
         long channels = input.shape[1];
@@ -39,13 +39,12 @@ public static class ImageFilters
     {
         RequireSpatial(input, nameof(input));
         if (!(sigmaSpace >= 0) || !double.IsFinite(sigmaSpace))
-            throw new ArgumentOutOfRangeException(nameof(sigmaSpace), sigmaSpace, "σ (space) must be finite and ≥ 0.");
+            throw new InvalidSettingException("σ (space) must be finite and ≥ 0.", nameof(sigmaSpace), sigmaSpace);
         if (!(sigmaColor > 0) || !double.IsFinite(sigmaColor))
-            throw new ArgumentOutOfRangeException(nameof(sigmaColor), sigmaColor, "σ (colour) must be finite and > 0.");
+            throw new InvalidSettingException("σ (colour) must be finite and > 0.", nameof(sigmaColor), sigmaColor);
         guide ??= input;
         if (guide.dim() != 4 || guide.shape[0] != input.shape[0] || guide.shape[2] != input.shape[2] || guide.shape[3] != input.shape[3])
-            throw new ArgumentException(
-                $"The guide {ImageTensors.Shape(guide)} must match the input {ImageTensors.Shape(input)} in batch, height and width.", nameof(guide));
+            throw new InvalidSettingException($"The guide {ImageTensors.Shape(guide)} must match the input {ImageTensors.Shape(input)} in batch, height and width.", nameof(guide));
         int radius = (int)Math.Ceiling(3 * sigmaSpace);
         if (radius == 0) return input.alias();
         int k = 2 * radius + 1;
@@ -85,6 +84,6 @@ public static class ImageFilters
     {
         ArgumentNullException.ThrowIfNull(input, paramName);
         if (input.dim() != 4 || !input.is_floating_point())
-            throw new ArgumentException($"Expected a floating-point [N,C,H,W] tensor; got {input.dtype} {ImageTensors.Shape(input)}.", paramName);
+            throw new InvalidSettingException($"Expected a floating-point [N,C,H,W] tensor; got {input.dtype} {ImageTensors.Shape(input)}.", paramName);
     }
 }

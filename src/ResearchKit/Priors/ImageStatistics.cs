@@ -23,9 +23,9 @@ public static class ImageStatistics
     public static Tensor TotalVariation(Tensor image, double beta = 2)
     {
         ImageTensors.RequireBatch(image, nameof(image));
-        if (!(beta > 0) || !double.IsFinite(beta)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be positive and finite.");
+        if (!(beta > 0) || !double.IsFinite(beta)) throw new InvalidSettingException("β must be positive and finite.", nameof(beta), beta);
         long h = image.shape[2], w = image.shape[3];
-        if (h < 2 || w < 2) throw new ArgumentException($"Total variation needs at least 2x2 pixels; got {ImageTensors.Shape(image)}.", nameof(image));
+        if (h < 2 || w < 2) throw new InvalidSettingException($"Total variation needs at least 2x2 pixels; got {ImageTensors.Shape(image)}.", nameof(image));
         using var scope = NewDisposeScope();
         var corner = image.narrow(2, 0, h - 1).narrow(3, 0, w - 1);
         var dx = image.narrow(2, 0, h - 1).narrow(3, 1, w - 1) - corner;
@@ -43,7 +43,7 @@ public static class ImageStatistics
     {
         ImageTensors.RequireBatch(image, nameof(image));
         if (!(cutoffFraction >= 0 && cutoffFraction <= Math.Sqrt(2)))
-            throw new ArgumentOutOfRangeException(nameof(cutoffFraction), cutoffFraction, "The cutoff is a fraction of Nyquist in [0, √2].");
+            throw new InvalidSettingException("The cutoff is a fraction of Nyquist in [0, √2].", nameof(cutoffFraction), cutoffFraction);
         using var scope = NewDisposeScope();
         var (power, radius) = Spectrum(image); // [N,H,W], [H,W]
         var high = (radius > cutoffFraction * 0.5).to(power.dtype);
@@ -64,7 +64,7 @@ public static class ImageStatistics
         ImageTensors.RequireBatch(image, nameof(image));
         long side = Math.Min(image.shape[2], image.shape[3]);
         if (bins < 1 || bins > side / 2)
-            throw new ArgumentOutOfRangeException(nameof(bins), bins, $"Use 1..{side / 2} bins for a {ImageTensors.Shape(image)} image (at most half its smaller side).");
+            throw new InvalidSettingException($"Use 1..{side / 2} bins for a {ImageTensors.Shape(image)} image (at most half its smaller side).", nameof(bins), bins);
         using var scope = NewDisposeScope();
         var (power, radius) = Spectrum(image);
         var meanPower = power.mean([0]) / image.shape[1]; // per channel
@@ -83,7 +83,7 @@ public static class ImageStatistics
     /// <summary>Centre frequency, in cycles per pixel, of each <see cref="RadialPowerSpectrum"/> bin.</summary>
     public static double[] RadialFrequencies(int bins)
     {
-        if (bins < 1) throw new ArgumentOutOfRangeException(nameof(bins), bins, "Use at least one bin.");
+        if (bins < 1) throw new InvalidSettingException("Use at least one bin.", nameof(bins), bins);
         return Enumerable.Range(0, bins).Select(i => (i + 0.5) * 0.5 / bins).ToArray();
     }
 

@@ -139,13 +139,12 @@ public static class PriorPresets
         [None, Simonyan2013, MahendranVedaldi2015, Yosinski2015a, Yosinski2015b, Yosinski2015c, Yosinski2015d, Lucid, Bilateral, PixelAscent];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
-    /// <exception cref="ArgumentException">No preset has that name; the message lists the valid ones.</exception>
+    /// <exception cref="InvalidSettingException">No preset has that name; the message lists the valid ones.</exception>
     public static PriorPreset Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException(
-                $"Unknown prior preset '{name}'. Valid presets: {string.Join(", ", All.Select(p => p.Name))}.", nameof(name));
+            ?? throw new InvalidSettingException($"Unknown prior preset '{name}'. Valid presets: {string.Join(", ", All.Select(p => p.Name))}.", nameof(name));
     }
 
     // Table 1 of Yosinski, Clune, Nguyen, Fuchs & Lipson 2015, "Understanding Neural Networks Through Deep

@@ -29,7 +29,7 @@ public abstract record StepPrior
     protected IPixelImage PixelsOf(PriorStepContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.Parameterization as IPixelImage ?? throw new NotSupportedException(
+        return context.Parameterization as IPixelImage ?? throw new InvalidSettingException(
             $"The prior '{Describe()}' edits pixels after each step, but the parameterization " +
             $"'{context.Parameterization.Describe()}' has no pixel grid. Use Parameterization.Pixel(...) or " +
             "Parameterization.FromImage(...), or a penalty term such as Objective.TotalVariation().");
@@ -56,7 +56,7 @@ public abstract record StepPrior
 
     /// <summary>Throws unless <paramref name="percentile"/> is in [0,100].</summary>
     protected static double CheckPercentile(double percentile, string paramName) =>
-        percentile is >= 0 and <= 100 ? percentile : throw new ArgumentOutOfRangeException(paramName, percentile, "A percentile must be in [0,100].");
+        percentile is >= 0 and <= 100 ? percentile : throw new InvalidSettingException("A percentile must be in [0,100].", paramName, percentile);
 }
 
 /// <summary>What a prior's <see cref="StepPrior.AfterStep"/> sees.</summary>

@@ -11,7 +11,7 @@ namespace ResearchKit.Priors;
 public sealed record Decay(double Rate) : StepPrior
 {
     /// <summary>Fraction of each pixel's deviation from grey removed per step, in [0,1].</summary>
-    public double Rate { get; init; } = Rate is >= 0 and <= 1 ? Rate : throw new ArgumentOutOfRangeException(nameof(Rate), Rate, "The decay rate must be in [0,1].");
+    public double Rate { get; init; } = Rate is >= 0 and <= 1 ? Rate : throw new InvalidSettingException("The decay rate must be in [0,1].", nameof(Rate), Rate);
 
     /// <inheritdoc/>
     public override void AfterStep(PriorStepContext context)
@@ -34,10 +34,10 @@ public sealed record Decay(double Rate) : StepPrior
 public sealed record GaussianBlurEvery(int Every, double Sigma) : StepPrior
 {
     /// <summary>Blur on steps that are multiples of this.</summary>
-    public int Every { get; init; } = Every >= 1 ? Every : throw new ArgumentOutOfRangeException(nameof(Every), Every, "Blur every k ≥ 1 steps.");
+    public int Every { get; init; } = Every >= 1 ? Every : throw new InvalidSettingException("Blur every k ≥ 1 steps.", nameof(Every), Every);
 
     /// <summary>Blur standard deviation in pixels (Yosinski's "blur radius").</summary>
-    public double Sigma { get; init; } = Sigma > 0 ? Sigma : throw new ArgumentOutOfRangeException(nameof(Sigma), Sigma, "σ must be > 0.");
+    public double Sigma { get; init; } = Sigma > 0 ? Sigma : throw new InvalidSettingException("σ must be > 0.", nameof(Sigma), Sigma);
 
     /// <inheritdoc/>
     public override void AfterStep(PriorStepContext context)
@@ -62,13 +62,13 @@ public sealed record GaussianBlurEvery(int Every, double Sigma) : StepPrior
 public sealed record BilateralBlurEvery(int Every = 4, double SigmaSpace = 1, double SigmaColor = 0.2) : StepPrior
 {
     /// <summary>Filter on steps that are multiples of this.</summary>
-    public int Every { get; init; } = Every >= 1 ? Every : throw new ArgumentOutOfRangeException(nameof(Every), Every, "Filter every k ≥ 1 steps.");
+    public int Every { get; init; } = Every >= 1 ? Every : throw new InvalidSettingException("Filter every k ≥ 1 steps.", nameof(Every), Every);
 
     /// <summary>Spatial standard deviation in pixels (the window reaches 3σ).</summary>
-    public double SigmaSpace { get; init; } = SigmaSpace > 0 ? SigmaSpace : throw new ArgumentOutOfRangeException(nameof(SigmaSpace), SigmaSpace, "σ (space) must be > 0.");
+    public double SigmaSpace { get; init; } = SigmaSpace > 0 ? SigmaSpace : throw new InvalidSettingException("σ (space) must be > 0.", nameof(SigmaSpace), SigmaSpace);
 
     /// <summary>Colour standard deviation, in [0,1] colour units: differences well above it count as edges.</summary>
-    public double SigmaColor { get; init; } = SigmaColor > 0 ? SigmaColor : throw new ArgumentOutOfRangeException(nameof(SigmaColor), SigmaColor, "σ (colour) must be > 0.");
+    public double SigmaColor { get; init; } = SigmaColor > 0 ? SigmaColor : throw new InvalidSettingException("σ (colour) must be > 0.", nameof(SigmaColor), SigmaColor);
 
     /// <inheritdoc/>
     public override void AfterStep(PriorStepContext context)
@@ -132,8 +132,7 @@ public sealed record ClipByContribution(double Percentile) : StepPrior
                 $"The prior '{Describe()}' needs the pixel gradient of step {context.Step}; pass it in PriorStepContext.PixelGradient " +
                 "or apply priors before the gradients are cleared.");
         if (!gradient.shape.SequenceEqual(image.Pixels.shape))
-            throw new ArgumentException(
-                $"The pixel gradient {ImageTensors.Shape(gradient)} does not match the pixels {ImageTensors.Shape(image.Pixels)}.", nameof(context));
+            throw new InvalidSettingException($"The pixel gradient {ImageTensors.Shape(gradient)} does not match the pixels {ImageTensors.Shape(image.Pixels)}.", nameof(context));
         using var _ = no_grad();
         var contribution = ((image.Pixels - image.Neutral) * gradient).sum(1).abs(); // [N,H,W]
         ResetToNeutral(image, BelowPercentile(contribution, Percentile));

@@ -19,7 +19,7 @@ public sealed record RenderDevice
 
     /// <summary>A GPU: <paramref name="index"/>, or the current one for -1.</summary>
     public static RenderDevice Cuda(int index = -1) =>
-        index >= -1 ? new(DeviceType.CUDA, index) : throw new ArgumentOutOfRangeException(nameof(index), index, "a GPU index is 0 or more (-1: the current GPU)");
+        index >= -1 ? new(DeviceType.CUDA, index) : throw new InvalidSettingException("a GPU index is 0 or more (-1: the current GPU)", nameof(index), index);
 
     /// <summary>CPU or CUDA.</summary>
     public DeviceType Type { get; }
@@ -46,12 +46,12 @@ public sealed record RenderDevice
     }
 
     /// <summary>The device a TorchSharp device is (e.g. a model's <see cref="Models.Model.Device"/>).</summary>
-    /// <exception cref="ArgumentException">Neither a CPU nor a CUDA device.</exception>
+    /// <exception cref="InvalidSettingException">Neither a CPU nor a CUDA device.</exception>
     public static RenderDevice Of(Device device) => device.type switch
     {
         DeviceType.CPU => Cpu,
         DeviceType.CUDA => Cuda(device.index),
-        _ => throw new ArgumentException($"renders run on the CPU or a CUDA GPU, not on {device}", nameof(device)),
+        _ => throw new InvalidSettingException($"renders run on the CPU or a CUDA GPU, not on {device}", nameof(device)),
     };
 
     /// <summary>The TorchSharp device, once this build and machine are known to have it.</summary>
@@ -91,7 +91,7 @@ public sealed record RenderDevice
 }
 
 /// <summary>A device that cannot be used; <see cref="Reason"/> says why without repeating the request.</summary>
-public abstract class DeviceException(string requested, string reason) : ArgumentException($"device '{requested}': {reason}")
+public abstract class DeviceException(string requested, string reason) : UserErrorException($"device '{requested}': {reason}")
 {
     /// <summary>The device as it was asked for, e.g. <c>cuda</c>.</summary>
     public string Requested { get; } = requested;

@@ -149,7 +149,7 @@ public sealed record RenderPlan
     public RenderPlan WithOptimizer(OptimizerSettings optimizer) => this with { Optimizer = optimizer, PresetName = null };
 
     /// <summary>Sets the number of optimizer steps.</summary>
-    public RenderPlan Steps(int steps) => this with { StepCount = steps > 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be positive") };
+    public RenderPlan Steps(int steps) => this with { StepCount = steps > 0 ? steps : throw new InvalidSettingException("steps must be positive", nameof(steps), steps) };
 
     /// <summary>Sets the seed.</summary>
     public RenderPlan Seed(int seed) => this with { SeedValue = seed };
@@ -161,14 +161,14 @@ public sealed record RenderPlan
     public RenderPlan Size(int height, int width) =>
         height is >= MinSide and <= MaxSide && width is >= MinSide and <= MaxSide
             ? this with { Height = height, Width = width }
-            : throw new ArgumentOutOfRangeException(nameof(height), $"image size {width}x{height} is outside {MinSide}..{MaxSide} pixels per side (width x height); use Dream with tiling for larger images");
+            : throw new InvalidSettingException($"image size {width}x{height} is outside {MinSide}..{MaxSide} pixels per side (width x height); use Dream with tiling for larger images", nameof(height));
 
     /// <summary>Renders <paramref name="batch"/> images at once.</summary>
-    public RenderPlan Batch(int batch) => this with { BatchSize = batch is > 0 and <= MaxBatch ? batch : throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in 1..{MaxBatch}") };
+    public RenderPlan Batch(int batch) => this with { BatchSize = batch is > 0 and <= MaxBatch ? batch : throw new InvalidSettingException($"batch must be in 1..{MaxBatch}", nameof(batch), batch) };
 
     /// <summary>Calls <paramref name="onFrame"/> every <paramref name="interval"/> steps and at the end.</summary>
     public RenderPlan Every(int interval, Action<RenderFrame> onFrame) =>
-        this with { FrameInterval = interval > 0 ? interval : throw new ArgumentOutOfRangeException(nameof(interval)), OnFrame = onFrame };
+        this with { FrameInterval = interval > 0 ? interval : throw new InvalidSettingException($"{nameof(interval)} is out of range", nameof(interval)), OnFrame = onFrame };
 
     /// <summary>Tells <paramref name="progress"/> where the render stands after every step.</summary>
     public RenderPlan ReportTo(IProgress<RenderProgress>? progress) => this with { Progress = progress };
@@ -179,7 +179,7 @@ public sealed record RenderPlan
     /// <summary>Computes the objective's gradient over tiles of at most <paramref name="tile"/> pixels per side (null: whole image).</summary>
     public RenderPlan Tiled(int? tile) => this with
     {
-        Tile = tile is null or >= MinTile ? tile : throw new ArgumentOutOfRangeException(nameof(tile), tile, $"tiles must be at least {MinTile} pixels per side"),
+        Tile = tile is null or >= MinTile ? tile : throw new InvalidSettingException($"tiles must be at least {MinTile} pixels per side", nameof(tile), tile),
     };
 
     /// <summary>

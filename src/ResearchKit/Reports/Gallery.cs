@@ -103,7 +103,7 @@ public sealed partial class Gallery
     string Photo => File.Exists(_settings.Photo) ? _settings.Photo : SampleImages.Path(_settings.Photo);
 
     IReadOnlyList<string> Blocks => _model.NumberedLayers() is { Count: > 0 } blocks ? blocks
-        : throw new ArgumentException($"the gallery walks the model's layer1, layer2, ... blocks, and '{_model.Name}' has none");
+        : throw new InvalidSettingException($"the gallery walks the model's layer1, layer2, ... blocks, and '{_model.Name}' has none");
 
     /// <summary>Reports a task's render steps as gallery progress.</summary>
     IProgress<RenderProgress> Steps(string section, string task) =>

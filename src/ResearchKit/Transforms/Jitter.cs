@@ -10,7 +10,7 @@ namespace ResearchKit.Transforms;
 public sealed record Jitter(int Pixels) : ITransform
 {
     /// <summary>Largest shift in pixels, and how much smaller the output is.</summary>
-    public int Pixels { get; init; } = Pixels >= 0 ? Pixels : throw new ArgumentOutOfRangeException(nameof(Pixels), Pixels, "Jitter must be ≥ 0.");
+    public int Pixels { get; init; } = Pixels >= 0 ? Pixels : throw new InvalidSettingException("Jitter must be ≥ 0.", nameof(Pixels), Pixels);
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random rng)
@@ -18,7 +18,7 @@ public sealed record Jitter(int Pixels) : ITransform
         ImageTensors.RequireBatch(image, nameof(image));
         long h = image.shape[2], w = image.shape[3];
         if (Pixels >= h || Pixels >= w)
-            throw new ArgumentException($"Jitter of {Pixels} needs an image larger than {Pixels} pixels each way; got {ImageTensors.Shape(image)}.", nameof(image));
+            throw new InvalidSettingException($"Jitter of {Pixels} needs an image larger than {Pixels} pixels each way; got {ImageTensors.Shape(image)}.", nameof(image));
         int dy = rng.Next(Pixels + 1), dx = rng.Next(Pixels + 1);
         return image.narrow(2, dy, h - Pixels).narrow(3, dx, w - Pixels);
     }

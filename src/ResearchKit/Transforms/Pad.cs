@@ -21,7 +21,7 @@ public enum PadMode
 public sealed record Pad(int Width, PadMode Mode = PadMode.Constant, double Value = 0.5) : ITransform
 {
     /// <summary>Pixels added on each side.</summary>
-    public int Width { get; init; } = Width >= 0 ? Width : throw new ArgumentOutOfRangeException(nameof(Width), Width, "Padding must be ≥ 0.");
+    public int Width { get; init; } = Width >= 0 ? Width : throw new InvalidSettingException("Padding must be ≥ 0.", nameof(Width), Width);
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random rng)
@@ -29,8 +29,7 @@ public sealed record Pad(int Width, PadMode Mode = PadMode.Constant, double Valu
         ImageTensors.RequireBatch(image, nameof(image));
         if (Width == 0) return image.alias();
         if (Mode == PadMode.Reflect && (Width >= image.shape[2] || Width >= image.shape[3]))
-            throw new ArgumentException(
-                $"Reflect padding of {Width} needs an image larger than {Width} pixels each way; got {ImageTensors.Shape(image)}.", nameof(image));
+            throw new InvalidSettingException($"Reflect padding of {Width} needs an image larger than {Width} pixels each way; got {ImageTensors.Shape(image)}.", nameof(image));
         long[] pad = [Width, Width, Width, Width];
         return Mode == PadMode.Constant
             ? F.pad(image, pad, TorchSharp.PaddingModes.Constant, Value)

@@ -44,9 +44,9 @@ public sealed record RandomRotate(IReadOnlyList<double> Degrees) : ITransform
     static IReadOnlyList<double> Validate(IReadOnlyList<double> degrees)
     {
         ArgumentNullException.ThrowIfNull(degrees);
-        if (degrees.Count == 0) throw new ArgumentException("Give at least one angle.", nameof(Degrees));
+        if (degrees.Count == 0) throw new InvalidSettingException("Give at least one angle.", nameof(Degrees));
         foreach (var d in degrees)
-            if (!double.IsFinite(d)) throw new ArgumentOutOfRangeException(nameof(Degrees), d, "Angles must be finite.");
+            if (!double.IsFinite(d)) throw new InvalidSettingException("Angles must be finite.", nameof(Degrees), d);
         return degrees.ToArray();
     }
 }

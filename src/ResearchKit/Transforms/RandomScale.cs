@@ -31,10 +31,10 @@ public sealed record RandomScale(IReadOnlyList<double> Scales) : ITransform
     static IReadOnlyList<double> Validate(IReadOnlyList<double> scales)
     {
         ArgumentNullException.ThrowIfNull(scales);
-        if (scales.Count == 0) throw new ArgumentException("Give at least one scale factor.", nameof(Scales));
+        if (scales.Count == 0) throw new InvalidSettingException("Give at least one scale factor.", nameof(Scales));
         foreach (var s in scales)
             if (!(s > 0) || double.IsInfinity(s))
-                throw new ArgumentOutOfRangeException(nameof(Scales), s, "Scale factors must be positive and finite.");
+                throw new InvalidSettingException("Scale factors must be positive and finite.", nameof(Scales), s);
         return scales.ToArray();
     }
 }

@@ -11,10 +11,10 @@ namespace ResearchKit.Transforms;
 public sealed record Resize(int Height, int Width) : ITransform
 {
     /// <summary>Output height.</summary>
-    public int Height { get; init; } = Height >= 1 ? Height : throw new ArgumentOutOfRangeException(nameof(Height), Height, "Height must be ≥ 1.");
+    public int Height { get; init; } = Height >= 1 ? Height : throw new InvalidSettingException("Height must be ≥ 1.", nameof(Height), Height);
 
     /// <summary>Output width.</summary>
-    public int Width { get; init; } = Width >= 1 ? Width : throw new ArgumentOutOfRangeException(nameof(Width), Width, "Width must be ≥ 1.");
+    public int Width { get; init; } = Width >= 1 ? Width : throw new InvalidSettingException("Width must be ≥ 1.", nameof(Width), Width);
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random rng)

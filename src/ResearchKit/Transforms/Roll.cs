@@ -11,7 +11,7 @@ namespace ResearchKit.Transforms;
 public sealed record Roll(int Pixels) : ITransform
 {
     /// <summary>Largest shift in pixels, each way.</summary>
-    public int Pixels { get; init; } = Pixels >= 0 ? Pixels : throw new ArgumentOutOfRangeException(nameof(Pixels), Pixels, "A roll must be ≥ 0 pixels.");
+    public int Pixels { get; init; } = Pixels >= 0 ? Pixels : throw new InvalidSettingException("A roll must be ≥ 0 pixels.", nameof(Pixels), Pixels);
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image, Random rng)

@@ -28,7 +28,7 @@ public sealed class TransformPipeline : ITransform
     public TransformPipeline(IReadOnlyList<ITransform> steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
-        if (steps.Any(s => s is null)) throw new ArgumentException("A pipeline step is null.", nameof(steps));
+        if (steps.Any(s => s is null)) throw new InvalidSettingException("A pipeline step is null.", nameof(steps));
         Steps = steps.ToArray();
     }
 
@@ -141,5 +141,5 @@ public static class Transform
     public static double[] Range(int from, int to) =>
         to >= from
             ? Enumerable.Range(from, to - from + 1).Select(i => (double)i).ToArray()
-            : throw new ArgumentOutOfRangeException(nameof(to), to, $"The range end must be ≥ its start ({from}).");
+            : throw new InvalidSettingException($"The range end must be ≥ its start ({from}).", nameof(to), to);
 }

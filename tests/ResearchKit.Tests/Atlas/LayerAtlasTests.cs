@@ -57,7 +57,7 @@ public sealed class LayerAtlasTests : IDisposable
     [InlineData("-1")]
     public void Bad_channel_lists_are_rejected_with_the_text(string text)
     {
-        var e = Assert.Throws<ArgumentException>(() => AtlasSettings.ParseChannels(text));
+        var e = Assert.Throws<InvalidSettingException>(() => AtlasSettings.ParseChannels(text));
         Assert.Contains($"'{text}'", e.Message);
     }
 
@@ -68,8 +68,8 @@ public sealed class LayerAtlasTests : IDisposable
         Assert.Equal(new Shard(3, 8), Shard.Parse("auto/8", v => v == "SLURM_ARRAY_TASK_ID" ? "3" : null));
         Assert.Equal(new Shard(5, 8), Shard.Parse("auto/8", v => v == "JOB_COMPLETION_INDEX" ? "5" : null));
         foreach (var bad in new[] { "8/8", "1", "-1/4", "x/4", "1/0", "1/2/3" })
-            Assert.Throws<ArgumentException>(() => Shard.Parse(bad, _ => null));
-        Assert.Contains("SLURM_ARRAY_TASK_ID", Assert.Throws<ArgumentException>(() => Shard.Parse("auto/8", _ => null)).Message);
+            Assert.Throws<InvalidSettingException>(() => Shard.Parse(bad, _ => null));
+        Assert.Contains("SLURM_ARRAY_TASK_ID", Assert.Throws<InvalidSettingException>(() => Shard.Parse("auto/8", _ => null)).Message);
     }
 
     [Theory]
@@ -164,7 +164,7 @@ public sealed class LayerAtlasTests : IDisposable
     {
         LayerAtlas.Render(_model, Settings("0-3", batch: 1, steps: 4), new Shard(0, 2), Dir("s0"));
         LayerAtlas.Render(_model, Settings("0-3", batch: 1, steps: 5), new Shard(1, 2), Dir("s1"));
-        var e = Assert.Throws<InvalidDataException>(() => LayerAtlas.Merge([Dir("s0"), Dir("s1")], Dir("m")));
+        var e = Assert.Throws<InvalidFileException>(() => LayerAtlas.Merge([Dir("s0"), Dir("s1")], Dir("m")));
         Assert.Contains(Dir("s0"), e.Message);
         Assert.Contains(Dir("s1"), e.Message);
         Assert.Contains("steps: 4 → 5", e.Message);

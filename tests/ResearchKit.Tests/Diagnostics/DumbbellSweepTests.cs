@@ -176,7 +176,7 @@ public class DumbbellSweepTests
     [InlineData("0-2147483647", "more than 10000 seeds")]
     public void Bad_seed_lists_are_rejected_with_the_text(string text, string reason)
     {
-        var error = Assert.Throws<ArgumentException>(() => SeedList.Parse(text));
+        var error = Assert.Throws<InvalidSettingException>(() => SeedList.Parse(text));
         Assert.Contains($"seeds '{text}'", error.Message);
         Assert.Contains(reason, error.Message);
     }

@@ -80,6 +80,6 @@ public class PlantedFeatureTests
     public void Rejects_images_that_are_not_rgb_batches()
     {
         using var grey = zeros(1, 1, 32, 32);
-        Assert.Contains("[N,3,H,W]", Assert.Throws<ArgumentException>(() => PlantedFeature.Score(grey)).Message);
+        Assert.Contains("[N,3,H,W]", Assert.Throws<InvalidSettingException>(() => PlantedFeature.Score(grey)).Message);
     }
 }

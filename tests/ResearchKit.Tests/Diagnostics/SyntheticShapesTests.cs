@@ -99,9 +99,9 @@ public class SyntheticShapesTests
     [Fact]
     public void Bad_arguments_name_what_is_valid()
     {
-        Assert.Contains("24x24", Assert.Throws<ArgumentOutOfRangeException>(() => new SyntheticShapes(16)).Message);
+        Assert.Contains("24x24", Assert.Throws<InvalidSettingException>(() => new SyntheticShapes(16)).Message);
         var shapes = new SyntheticShapes(32);
-        Assert.Contains("[0,1]", Assert.Throws<ArgumentOutOfRangeException>(() => shapes.TrainingSet(3, 1.5)).Message);
-        Assert.Contains("dumbbell, ring", Assert.Throws<ArgumentOutOfRangeException>(() => shapes.Class(7, 3)).Message);
+        Assert.Contains("[0,1]", Assert.Throws<InvalidSettingException>(() => shapes.TrainingSet(3, 1.5)).Message);
+        Assert.Contains("dumbbell, ring", Assert.Throws<InvalidSettingException>(() => shapes.Class(7, 3)).Message);
     }
 }

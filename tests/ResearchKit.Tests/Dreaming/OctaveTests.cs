@@ -63,7 +63,7 @@ public class OctaveTests
     public void Octave_sizes_shrink_by_the_scale_and_a_too_small_octave_is_refused_with_its_size()
     {
         Assert.Equal([(300, 451), (214, 322), (153, 230), (109, 164)], Dream.OctaveSizes(300, 451, 4, 1.4));
-        var error = Assert.Throws<ArgumentException>(() => Dream.OctaveSizes(40, 60, 4, 1.4));
+        var error = Assert.Throws<InvalidSettingException>(() => Dream.OctaveSizes(40, 60, 4, 1.4));
         Assert.Contains("40", error.Message);
         Assert.Contains("15", error.Message);
         Assert.Contains("fewer octaves", error.Message);
@@ -73,8 +73,8 @@ public class OctaveTests
     public void Settings_out_of_range_are_named()
     {
         var settings = new DreamSettings("layer3");
-        Assert.Contains("OctaveScale", Assert.Throws<ArgumentOutOfRangeException>(() => (settings with { OctaveScale = 1 }).Validate()).Message);
-        Assert.Contains("Tile", Assert.Throws<ArgumentOutOfRangeException>(() => (settings with { Tile = 8 }).Validate()).Message);
-        Assert.Contains("StepSize", Assert.Throws<ArgumentOutOfRangeException>(() => (settings with { StepSize = 0 }).Validate()).Message);
+        Assert.Contains("OctaveScale", Assert.Throws<InvalidSettingException>(() => (settings with { OctaveScale = 1 }).Validate()).Message);
+        Assert.Contains("Tile", Assert.Throws<InvalidSettingException>(() => (settings with { Tile = 8 }).Validate()).Message);
+        Assert.Contains("StepSize", Assert.Throws<InvalidSettingException>(() => (settings with { StepSize = 0 }).Validate()).Message);
     }
 }

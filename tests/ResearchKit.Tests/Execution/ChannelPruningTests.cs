@@ -103,7 +103,7 @@ public sealed class ChannelPruningTests : IDisposable
         using var scope = NewDisposeScope();
         var x = rand(1, 3, 64, 64);
         using var pass = _model.Pass();
-        var error = Assert.Throws<ArgumentException>(() => pass.Run(x, ["layer2"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] }));
+        var error = Assert.Throws<InvalidSettingException>(() => pass.Run(x, ["layer2"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [7] }));
         Assert.Contains("'layer3'", error.Message);
         Assert.Throws<ChannelOutOfRangeException>(() => pass.Run(x, ["layer3"], new Dictionary<string, IReadOnlyList<int>> { ["layer3"] = [256] }));
     }

@@ -188,7 +188,7 @@ public class ConvolutionVariantTests
     [Fact]
     public void Unknown_mode_names_list_the_valid_ones()
     {
-        var error = Assert.Throws<ArgumentException>(() => ExecutionMode.Parse("turbo"));
+        var error = Assert.Throws<InvalidSettingException>(() => ExecutionMode.Parse("turbo"));
         Assert.Contains("exact, fast, bf16", error.Message);
         Assert.Equal(ExecutionMode.FastBFloat16, ExecutionMode.Parse("BF16"));
     }

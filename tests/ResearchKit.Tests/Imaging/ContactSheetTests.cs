@@ -93,7 +93,7 @@ public class ContactSheetTests
         using var sheet = ContactSheet.Create(columns: 3).Gap(0).AddBatch(batch).Render();
         Assert.Equal((24, 16), (sheet.Width, sheet.Height));
 
-        var error = Assert.Throws<ArgumentException>(() => ContactSheet.Create().AddBatch(batch, ["a", "b"]));
+        var error = Assert.Throws<InvalidSettingException>(() => ContactSheet.Create().AddBatch(batch, ["a", "b"]));
         Assert.Contains("[5,3,8,8]", error.Message);
     }
 

@@ -79,7 +79,7 @@ public class ImageOpsTests
         // Rows 1–2 (margin 3: one above, two below), columns 1–3 (margin 3: one left, two right).
         Assert.Equal(new[] { 7f, 8f, 9f, 13f, 14f, 15f }, crop.contiguous().data<float>().ToArray());
 
-        var error = Assert.Throws<ArgumentException>(() => ImageOps.CenterCrop(image, 6, 3));
+        var error = Assert.Throws<InvalidSettingException>(() => ImageOps.CenterCrop(image, 6, 3));
         Assert.Contains("[1,1,5,6]", error.Message);
     }
 

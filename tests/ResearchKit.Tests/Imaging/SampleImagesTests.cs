@@ -59,10 +59,10 @@ public sealed class SampleImagesTests : IDisposable
     public void A_wrong_explicit_folder_or_no_folder_at_all_is_reported()
     {
         string unmarked = MakeSampleFolder(_temp.File("data"), marked: false);
-        var explicitError = Assert.Throws<DirectoryNotFoundException>(() => SampleImages.Locate(unmarked, []));
+        var explicitError = Assert.Throws<InputNotFoundException>(() => SampleImages.Locate(unmarked, []));
         Assert.Contains($"RESEARCHKIT_DATA={unmarked}", explicitError.Message);
 
-        var searchError = Assert.Throws<DirectoryNotFoundException>(() => SampleImages.Locate(null, [_temp.Path]));
+        var searchError = Assert.Throws<InputNotFoundException>(() => SampleImages.Locate(null, [_temp.Path]));
         Assert.Contains(_temp.Path, searchError.Message);
         Assert.Contains("RESEARCHKIT_DATA", searchError.Message);
     }
@@ -70,7 +70,7 @@ public sealed class SampleImagesTests : IDisposable
     [Fact]
     public void An_unknown_name_lists_the_samples()
     {
-        var error = Assert.Throws<ArgumentException>(() => SampleImages.Path("lena"));
+        var error = Assert.Throws<InvalidSettingException>(() => SampleImages.Path("lena"));
         Assert.Contains("astronaut, chelsea, coffee", error.Message);
     }
 

@@ -56,7 +56,7 @@ public sealed class TransformerTests : IDisposable
         var tokens = _vit.Run(_input, Block);
         // Patches are numbered row by row after the class token: (x, y) = (2, 1) is token 1 + 1·4 + 2.
         Assert.Equal(tokens[0, 7, 5].item<float>(), Objective.Neuron(Block, 5, x: 2, y: 1).Measure(_vit, _input)[0], 5);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Objective.Neuron(Block, 5, x: 4, y: 0).Measure(_vit, _input));
+        Assert.Throws<InvalidSettingException>(() => Objective.Neuron(Block, 5, x: 4, y: 0).Measure(_vit, _input));
     }
 
     [Fact]

@@ -152,7 +152,7 @@ public class ObjectiveTests
         var error = Assert.Throws<ChannelOutOfRangeException>(() => Values(Objective.Channel("a", 9), model, TinyModels.Image(6)));
         Assert.Contains("0..3", error.Message);
         model.Labels = ["cat", "dog", "dumbbell"];
-        var label = Assert.Throws<ArgumentException>(() => Values(Objective.ClassLogit("zebra"), model, TinyModels.Image(6)));
+        var label = Assert.Throws<InvalidSettingException>(() => Values(Objective.ClassLogit("zebra"), model, TinyModels.Image(6)));
         Assert.Contains("dumbbell", label.Message);
         Assert.True(allclose(Values(Objective.ClassLogit("DUMBBELL"), model, TinyModels.Image(6)), Values(Objective.ClassLogit(2), model, TinyModels.Image(6))));
     }

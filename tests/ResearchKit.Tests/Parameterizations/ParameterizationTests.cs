@@ -188,11 +188,11 @@ public class ParameterizationTests
     [Fact]
     public void Bad_arguments_are_rejected_with_their_values()
     {
-        var shape = Assert.Throws<ArgumentException>(() => Parameterization.FromImage(zeros(4, 8, 8)));
+        var shape = Assert.Throws<InvalidSettingException>(() => Parameterization.FromImage(zeros(4, 8, 8)));
         Assert.Contains("[4,8,8]", shape.Message);
-        Assert.Throws<ArgumentException>(() => new Pixel(8, 8, range: PixelRange.Clamp, decorrelate: true));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Fourier(0, 8));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Pixel(8, 8, batch: 0));
+        Assert.Throws<InvalidSettingException>(() => new Pixel(8, 8, range: PixelRange.Clamp, decorrelate: true));
+        Assert.Throws<InvalidSettingException>(() => new Fourier(0, 8));
+        Assert.Throws<InvalidSettingException>(() => new Pixel(8, 8, batch: 0));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public class PriorPresetTests
     [Fact]
     public void An_unknown_name_lists_the_valid_ones()
     {
-        var error = Assert.Throws<ArgumentException>(() => PriorPresets.Get("Olah2017"));
+        var error = Assert.Throws<InvalidSettingException>(() => PriorPresets.Get("Olah2017"));
         Assert.Contains("'Olah2017'", error.Message);
         foreach (var preset in PriorPresets.All) Assert.Contains(preset.Name, error.Message);
     }

@@ -106,7 +106,7 @@ public class PriorTests
         var raw = where(cols < 8, full(1, 3, 16, 16, -3f), full(1, 3, 16, 16, 3f)) + cols.to_type(ScalarType.Float32) * 0;
         var filtered = ImageFilters.Bilateral(raw, 1.5, 0.1, guide);
         Assert.True((filtered - raw).abs().max().item<float>() < 1e-4);
-        Assert.Throws<ArgumentException>(() => ImageFilters.Bilateral(raw, 1, 0.1, zeros(1, 3, 8, 16)));
+        Assert.Throws<InvalidSettingException>(() => ImageFilters.Bilateral(raw, 1, 0.1, zeros(1, 3, 8, 16)));
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public class PriorTests
     public void Pixel_priors_explain_that_a_fourier_image_has_no_pixels()
     {
         using var fourier = Parameterization.Fourier(8, 8);
-        var error = Assert.Throws<NotSupportedException>(() => new GaussianBlurEvery(4, 1).AfterStep(new PriorStepContext(0, fourier)));
+        var error = Assert.Throws<InvalidSettingException>(() => new GaussianBlurEvery(4, 1).AfterStep(new PriorStepContext(0, fourier)));
         Assert.Contains("blur σ=1 every 4", error.Message);
         Assert.Contains("fft+decorrelated 8x8 x1", error.Message);
         new PixelClamp().AfterStep(new PriorStepContext(0, fourier)); // in range by construction: nothing to do
@@ -235,11 +235,11 @@ public class PriorTests
     [Fact]
     public void Settings_outside_their_range_are_rejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ClipByNorm(101));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Decay(1.5));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new GaussianBlurEvery(0, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BilateralBlurEvery(4, 1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Objective.TotalVariation(beta: -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Objective.AlphaNorm(alpha: 0.5));
+        Assert.Throws<InvalidSettingException>(() => new ClipByNorm(101));
+        Assert.Throws<InvalidSettingException>(() => new Decay(1.5));
+        Assert.Throws<InvalidSettingException>(() => new GaussianBlurEvery(0, 1));
+        Assert.Throws<InvalidSettingException>(() => new BilateralBlurEvery(4, 1, 0));
+        Assert.Throws<InvalidSettingException>(() => Objective.TotalVariation(beta: -1));
+        Assert.Throws<InvalidSettingException>(() => Objective.AlphaNorm(alpha: 0.5));
     }
 }

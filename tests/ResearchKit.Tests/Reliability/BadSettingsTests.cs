@@ -56,16 +56,16 @@ public sealed class BadSettingsTests : IDisposable
     public void Non_positive_sizes_steps_batches_and_frames_are_refused()
     {
         var plan = Render.Plan(_model, "layer1:0");
-        Assert.Contains("image size 0x0 is outside 8..2048", Assert.Throws<ArgumentOutOfRangeException>(() => plan.Size(0)).Message);
-        Assert.Contains("steps must be positive", Assert.Throws<ArgumentOutOfRangeException>(() => plan.Steps(0)).Message);
-        Assert.Contains("batch must be in 1..256", Assert.Throws<ArgumentOutOfRangeException>(() => plan.Batch(0)).Message);
-        Assert.Contains("Octaves is 0", Assert.Throws<ArgumentOutOfRangeException>(() => new DreamSettings("layer1") { Octaves = 0 }.Validate()).Message);
-        Assert.Contains("StepsPerOctave is -1", Assert.Throws<ArgumentOutOfRangeException>(() => new DreamSettings("layer1") { StepsPerOctave = -1 }.Validate()).Message);
+        Assert.Contains("image size 0x0 is outside 8..2048", Assert.Throws<InvalidSettingException>(() => plan.Size(0)).Message);
+        Assert.Contains("steps must be positive", Assert.Throws<InvalidSettingException>(() => plan.Steps(0)).Message);
+        Assert.Contains("batch must be in 1..256", Assert.Throws<InvalidSettingException>(() => plan.Batch(0)).Message);
+        Assert.Contains("Octaves is 0", Assert.Throws<InvalidSettingException>(() => new DreamSettings("layer1") { Octaves = 0 }.Validate()).Message);
+        Assert.Contains("StepsPerOctave is -1", Assert.Throws<InvalidSettingException>(() => new DreamSettings("layer1") { StepsPerOctave = -1 }.Validate()).Message);
         foreach (int frames in new[] { 0, -3 })
             Assert.Contains($"Frames is {frames}; it must be at least 1",
-                Assert.Throws<ArgumentOutOfRangeException>(() => new ZoomSettings(new DreamSettings("layer1")) { Frames = frames }.Validate()).Message);
+                Assert.Throws<InvalidSettingException>(() => new ZoomSettings(new DreamSettings("layer1")) { Frames = frames }.Validate()).Message);
         using var photo = Photo();
-        Assert.Throws<ArgumentOutOfRangeException>(() => ZoomLoop.Run(_model, ZoomStart.Photo(photo, "photo"),
+        Assert.Throws<InvalidSettingException>(() => ZoomLoop.Run(_model, ZoomStart.Photo(photo, "photo"),
             new ZoomSettings(new DreamSettings("layer1")) { Frames = 0 }, _scratch.File("frames")));
         Assert.False(Directory.Exists(_scratch.File("frames")), "a refused zoom must not create its folder");
     }
@@ -124,7 +124,7 @@ public sealed class BadSettingsTests : IDisposable
     public void A_guide_that_is_not_an_rgb_image_is_refused()
     {
         using var gray = rand(1, 1, 32, 32);
-        var error = Assert.Throws<ArgumentException>(() => Dream.Guide(_model, "layer2", gray));
+        var error = Assert.Throws<InvalidSettingException>(() => Dream.Guide(_model, "layer2", gray));
         Assert.Contains("[1,1,32,32]", error.Message);
     }
 

@@ -118,9 +118,9 @@ public sealed class OutputTests : IDisposable
     {
         var before = _scratch.Files();
         using var nan = full(1, 3, 8, 8, float.NaN);
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => ImageIO.Save(nan, _scratch.File("nan.png"))).Message);
+        Assert.Contains("NaN", Assert.Throws<InvalidSettingException>(() => ImageIO.Save(nan, _scratch.File("nan.png"))).Message);
         using var fine = zeros(1, 3, 8, 8);
-        Assert.Contains("unknown image extension '.bmp'", Assert.Throws<ArgumentException>(() => ImageIO.Save(fine, _scratch.File("x.bmp"))).Message);
+        Assert.Contains("unknown image extension '.bmp'", Assert.Throws<InvalidSettingException>(() => ImageIO.Save(fine, _scratch.File("x.bmp"))).Message);
         Assert.Equal(before, _scratch.Files());
     }
 

@@ -45,7 +45,7 @@ public sealed class RenderDeviceTests : IDisposable
         Assert.NotEqual(RenderDevice.Cuda(), RenderDevice.Parse("cuda:0"));
         Assert.Equal(RenderDevice.Cpu, RenderDevice.Of(CPU));
         Assert.Equal(RenderDevice.Cuda(2), RenderDevice.Of(new Device(DeviceType.CUDA, 2)));
-        Assert.Throws<ArgumentException>(() => RenderDevice.Of(new Device(DeviceType.META)));
+        Assert.Throws<InvalidSettingException>(() => RenderDevice.Of(new Device(DeviceType.META)));
         Assert.Equal(DeviceType.CPU, RenderDevice.Cpu.Resolve().type);
     }
 
@@ -60,7 +60,7 @@ public sealed class RenderDeviceTests : IDisposable
     public void Unknown_names_are_refused_listing_the_valid_ones(string text)
     {
         var e = Assert.Throws<UnknownDeviceException>(() => RenderDevice.Parse(text));
-        Assert.IsAssignableFrom<ArgumentException>(e);
+        Assert.IsAssignableFrom<UserErrorException>(e);
         Assert.Equal(text, e.Requested);
         Assert.Equal($"device '{text}': not a device; valid: cpu, cuda, cuda:N (N = 0, 1, ...)", e.Message);
     }

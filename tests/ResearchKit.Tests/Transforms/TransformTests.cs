@@ -224,12 +224,12 @@ public class TransformTests
     [Fact]
     public void Impossible_settings_and_inputs_are_rejected()
     {
-        var tooSmall = Assert.Throws<ArgumentException>(() => new Jitter(8).Apply(zeros(1, 3, 8, 20), new Random(0)));
+        var tooSmall = Assert.Throws<InvalidSettingException>(() => new Jitter(8).Apply(zeros(1, 3, 8, 20), new Random(0)));
         Assert.Contains("[1,3,8,20]", tooSmall.Message);
-        Assert.Throws<ArgumentException>(() => new Pad(9, PadMode.Reflect).Apply(zeros(1, 3, 8, 20), new Random(0)));
-        Assert.Throws<ArgumentException>(() => Transform.Scale());
-        Assert.Throws<ArgumentOutOfRangeException>(() => Transform.Scale(0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Jitter(-1));
-        Assert.Throws<ArgumentException>(() => new Jitter(1).Apply(zeros(3, 8, 8), new Random(0)));
+        Assert.Throws<InvalidSettingException>(() => new Pad(9, PadMode.Reflect).Apply(zeros(1, 3, 8, 20), new Random(0)));
+        Assert.Throws<InvalidSettingException>(() => Transform.Scale());
+        Assert.Throws<InvalidSettingException>(() => Transform.Scale(0));
+        Assert.Throws<InvalidSettingException>(() => new Jitter(-1));
+        Assert.Throws<InvalidSettingException>(() => new Jitter(1).Apply(zeros(3, 8, 8), new Random(0)));
     }
 }

@@ -36,10 +36,10 @@ public sealed record ExecutionMode(string Name, bool OneDnn, bool ChannelsLast, 
     public static IReadOnlyList<ExecutionMode> All { get; } = [Exact, Fast, FastBFloat16];
 
     /// <summary>The mode called <paramref name="name"/> (case-insensitive).</summary>
-    /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
+    /// <exception cref="InvalidSettingException">Unknown name; the message lists the valid ones.</exception>
     public static ExecutionMode Parse(string name) =>
         All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown execution mode '{name}'; valid: {string.Join(", ", All.Select(m => m.Name))}");
+        ?? throw new InvalidSettingException($"unknown execution mode '{name}'; valid: {string.Join(", ", All.Select(m => m.Name))}");
 
     /// <summary>The relative error (to the largest reference value) an audited convolution may show in this mode.</summary>
     public double Tolerance => Precision == NumericPrecision.BFloat16 ? 3e-2 : 1e-4;

@@ -86,7 +86,7 @@ public static partial class OnnxOps
     {
         int rank = (int)x.dim();
         if ((scales?.Length ?? sizes!.Length) != rank)
-            throw new ArgumentException($"{scales?.Length ?? sizes!.Length} scales or sizes for an input of rank {rank}");
+            throw new InvalidSettingException($"{scales?.Length ?? sizes!.Length} scales or sizes for an input of rank {rank}");
         if (mode is not ("nearest" or "linear" or "cubic"))
             throw new UnsupportedOperatorException($"{node}: mode '{mode}' is not supported (nearest, linear, cubic are)");
         for (int axis = 0; axis < rank; axis++)
@@ -95,7 +95,7 @@ public static partial class OnnxOps
             long input = x.shape[axis];
             if (output == input && scale == 1f) continue;
             if (output < 0 || output > MaxResizedLength)
-                throw new ArgumentException($"resizing axis {axis} from {input} to {output} positions is out of range; the file is probably corrupt");
+                throw new InvalidSettingException($"resizing axis {axis} from {input} to {output} positions is out of range; the file is probably corrupt");
             var taps = new List<(long[] Index, float[] Weight)>();
             for (long o = 0; o < output; o++)
             {

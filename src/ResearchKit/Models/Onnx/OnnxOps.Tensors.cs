@@ -20,7 +20,7 @@ public static partial class OnnxOps
         {
             long x = k <= a.Length ? a[^k] : 1, y = k <= b.Length ? b[^k] : 1;
             if (x != y && x != 1 && y != 1)
-                throw new ArgumentException($"shapes [{string.Join(",", a)}] and [{string.Join(",", b)}] do not broadcast");
+                throw new InvalidSettingException($"shapes [{string.Join(",", a)}] and [{string.Join(",", b)}] do not broadcast");
             shape[rank - k] = x == 1 ? y : x;
         }
         return shape;
@@ -62,7 +62,7 @@ public static partial class OnnxOps
         if (!start.is_floating_point())
         {
             long a = start.item<long>(), b = limit.item<long>(), step = delta.item<long>();
-            if (step == 0) throw new ArgumentException($"{node}: delta is 0");
+            if (step == 0) throw new InvalidSettingException($"{node}: delta is 0");
             return [arange(a, b, step, ScalarType.Int64, CPU)];
         }
         double first = start.to_type(ScalarType.Float64).item<double>(), last = limit.to_type(ScalarType.Float64).item<double>();
@@ -93,11 +93,11 @@ public static partial class OnnxOps
             steps = Optional(i, 4) is { } s ? Longs(s) : [.. starts.Select(_ => 1L)];
         }
         if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
-            throw new ArgumentException($"{starts.Length} starts, {ends.Length} ends, {axes.Length} axes and {steps.Length} steps do not match");
+            throw new InvalidSettingException($"{starts.Length} starts, {ends.Length} ends, {axes.Length} axes and {steps.Length} steps do not match");
         for (int k = 0; k < starts.Length; k++)
         {
             long axis = axes[k] < 0 ? axes[k] + x.dim() : axes[k], size = x.shape[axis], step = steps[k];
-            if (step == 0) throw new ArgumentException("a slice step is 0");
+            if (step == 0) throw new InvalidSettingException("a slice step is 0");
             long start = starts[k] < 0 ? starts[k] + size : starts[k], end = ends[k] < 0 ? ends[k] + size : ends[k];
             if (step > 0)
             {
@@ -133,7 +133,7 @@ public static partial class OnnxOps
             sizes = [.. Enumerable.Range(0, (int)parts).Select(p => Math.Min(each, size - p * each))];
         }
         if (sizes.Sum() != size)
-            throw new ArgumentException($"split sizes [{string.Join(",", sizes)}] do not add up to dimension {axis}'s {size}");
+            throw new InvalidSettingException($"split sizes [{string.Join(",", sizes)}] do not add up to dimension {axis}'s {size}");
         return x.split(sizes, axis);
     }
 

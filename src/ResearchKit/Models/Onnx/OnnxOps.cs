@@ -112,7 +112,7 @@ public static partial class OnnxOps
     public static OnnxKernel? Find(string opType) => Kernels.GetValueOrDefault(opType);
 
     static Tensor In(IReadOnlyList<Tensor?> inputs, int k) =>
-        k < inputs.Count && inputs[k] is { } t ? t : throw new ArgumentException($"input {k} is missing");
+        k < inputs.Count && inputs[k] is { } t ? t : throw new InvalidSettingException($"input {k} is missing");
 
     static Tensor? Optional(IReadOnlyList<Tensor?> inputs, int k) => k < inputs.Count ? inputs[k] : null;
 
@@ -192,7 +192,7 @@ public static partial class OnnxOps
     {
         int n = pads.Length / 2, lead = shape.Length - n;
         if (pads.Length % 2 != 0 || lead < 0)
-            throw new ArgumentException($"{pads.Length} pads do not fit an input of shape [{string.Join(",", shape)}]");
+            throw new InvalidSettingException($"{pads.Length} pads do not fit an input of shape [{string.Join(",", shape)}]");
         double before = 1, after = 1;
         for (int d = 0; d < shape.Length; d++)
         {
@@ -200,8 +200,7 @@ public static partial class OnnxOps
             after *= d < lead ? shape[d] : Math.Max(0, shape[d] + (double)pads[d - lead] + pads[n + d - lead]);
         }
         if (after > MaxPaddingGrowth * before + PaddingSlack)
-            throw new ArgumentException(
-                $"pads [{string.Join(",", pads)}] would grow [{string.Join(",", shape)}] from {before:0} to {after:0} values; the file is probably corrupt");
+            throw new InvalidSettingException($"pads [{string.Join(",", pads)}] would grow [{string.Join(",", shape)}] from {before:0} to {after:0} values; the file is probably corrupt");
         return pads;
     }
 
@@ -441,15 +440,15 @@ public static partial class OnnxOps
         var batchB = sb.Length > 2 ? sb[..^2] : [];
         bool broadcastable = batchA.Reverse().Zip(batchB.Reverse()).All(p => p.First == p.Second || p.First == 1 || p.Second == 1);
         if (sa.Length == 0 || sb.Length == 0 || sa[^1] != (sb.Length == 1 ? sb[0] : sb[^2]) || !broadcastable)
-            throw new ArgumentException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
+            throw new InvalidSettingException($"cannot multiply [{string.Join(",", sa)}] by [{string.Join(",", sb)}]");
         if (a.dtype != b.dtype || !a.is_floating_point())
-            throw new ArgumentException($"cannot multiply {a.dtype} by {b.dtype} values; both must be the same floating-point type");
+            throw new InvalidSettingException($"cannot multiply {a.dtype} by {b.dtype} values; both must be the same floating-point type");
         double batch = 1;
         for (int k = 1; k <= Math.Max(batchA.Length, batchB.Length); k++)
             batch *= Math.Max(k <= batchA.Length ? batchA[^k] : 1, k <= batchB.Length ? batchB[^k] : 1);
         double values = batch * (sa.Length > 1 ? sa[^2] : 1) * (sb.Length > 1 ? sb[^1] : 1);
         if (values > MaxMatMulValues)
-            throw new ArgumentException($"multiplying [{string.Join(",", sa)}] by [{string.Join(",", sb)}] would make {values:0} values; the file is probably corrupt");
+            throw new InvalidSettingException($"multiplying [{string.Join(",", sa)}] by [{string.Join(",", sb)}] would make {values:0} values; the file is probably corrupt");
         return matmul(a, b);
     }
 
