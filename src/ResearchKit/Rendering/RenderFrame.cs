@@ -76,4 +76,10 @@ public enum RenderStop
     Cancelled,
     /// <summary>The objective or gradient became NaN or infinite; the image is the last finite one.</summary>
     NonFinite,
+    /// <summary>
+    /// Dead start: after the first steps the objective was still exactly 0 and no gradient had reached the parameters,
+    /// because the units it reads are silent (ReLU-zero) for these images; the image is the unchanged start. Redirected
+    /// ReLU gradients (<c>RenderPlan.RedirectRelu</c>) are the remedy.
+    /// </summary>
+    Dead,
 }
