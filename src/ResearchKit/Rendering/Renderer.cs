@@ -128,7 +128,7 @@ public static class Renderer
     // null unless the plan asks for it (by default: MaCo parameterizations).
     static Tensor? NewTransparencyMap(RenderPlan plan, Parameterization parameterization)
     {
-        if (!(plan.TransparencyMap ?? parameterization is Maco)) return null;
+        if (!(plan.TransparencyMap ?? parameterization is Maco or Transparent { Colour: Maco })) return null;
         using var scope = NewDisposeScope();
         return zeros([parameterization.Batch, 1, parameterization.Height, parameterization.Width], device: parameterization.Device).DetachFromDisposeScope();
     }
