@@ -65,7 +65,7 @@ public static class Renderer
             var gradientSum = parameterization.Parameters.Select(p => p.grad is { } g ? g.sum() : zeros(1, device: device).sum());
             var read = cat([values, stack(gradientSum).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
-            transparencyMap?.add_(image.grad!.abs().sum(1, keepdim: true));
+            if (transparencyMap is not null && image.grad is { } imageGradient) transparencyMap.add_(imageGradient.abs().sum(1, keepdim: true));
             optimizer.Step();
             using (no_grad())
             {
