@@ -1,3 +1,4 @@
+using ResearchKit.Diagnostics;
 using ResearchKit.Imaging;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
@@ -69,6 +70,33 @@ public sealed class DeadStartTests : IDisposable
         using var on = Plan().RedirectRelu(ReluRedirect.Throughout).Run();
         Assert.Equal(40, on.StepsDone);
         Assert.Equal(RenderStop.Dead, on.Stop);
+    }
+
+    [Fact]
+    public void The_silent_unit_study_finds_the_channel_silent_on_grey_and_shows_what_the_redirect_buys()
+    {
+        using var reachable = SilentChannelModel(margin: 0.02);
+        Assert.Equal([0], SilentUnits.OnGrey(reachable, "b", 32, 32));
+        using var photo = full([1, 3, 32, 32], 0.5f);
+        using var study = SilentUnits.Study(Plan(reachable), "b", count: 4, new Dictionary<string, Tensor> { ["grey"] = photo },
+            [ReluRedirect.Off, ReluRedirect.Lucid]);
+        var rows = Assert.Single(study.Channels).Renders.Rows;
+        Assert.Equal(RenderStop.Dead, rows[0].Result.Stop);
+        Assert.True(rows[1].Objective > study.Channels[0].BestPhoto, $"redirected {rows[1].Objective} vs grey {study.Channels[0].BestPhoto}");
+        var summary = study.Summary();
+        Assert.Equal((0, 1), (summary[0].PastBestPhoto, summary[1].PastBestPhoto));
+        Assert.Contains("| 0 | 0 (grey) | 0 (dead) |", study.ToMarkdown());
+        string folder = Directory.CreateTempSubdirectory("rk-silent-").FullName;
+        try
+        {
+            var files = study.Save(Path.Combine(folder, "s.png"));
+            Assert.All(files, f => Assert.True(File.Exists(f), f));
+            Assert.Contains("\"redirectedRelu\": \"first 16 steps\"", File.ReadAllText(Path.Combine(folder, "s.json")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
