@@ -58,7 +58,7 @@ public sealed partial class Objective
 
     /// <summary>
     /// <paramref name="photo"/>'s activations ([N,3,H,W] or [3,H,W] in [0,1]; the first image) at
-    /// <paramref name="layer"/>, channels first, as float32 on the CPU and owned by the caller: the target of
+    /// <paramref name="layer"/>, channels first, on the CPU and owned by the caller: the target of
     /// <see cref="Inversion(string, Tensor, string)"/> and <see cref="Caricature(string, Tensor, double, string)"/>.
     /// </summary>
     public static Tensor TargetActivations(Models.Model model, Tensor photo, string layer)
@@ -69,7 +69,7 @@ public sealed partial class Objective
         Parameterizations.ImageTensors.RequireBatch(batch, nameof(photo));
         var image = batch[..1].to(model.Device);
         var activations = Models.ActivationLayout.ChannelsFirst(model.Run(image, layer), image);
-        return activations.to_type(ScalarType.Float32).cpu().clone().DetachFromDisposeScope();
+        return activations.cpu().clone().DetachFromDisposeScope();
     }
 
     // compare(activations [N,D], target [1,D]) → [N], the target first brought to the activations' spatial size.
