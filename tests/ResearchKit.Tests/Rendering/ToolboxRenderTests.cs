@@ -27,7 +27,7 @@ public class ToolboxRenderTests(ResNet18Fixture fixture) : IClassFixture<ResNet1
         double before = distance.Measure(_model, start)[0], after = distance.Measure(_model, result.Images)[0];
         Assert.True(after > before + 0.2, $"−‖Φ(x)−Φ₀‖²/‖Φ₀‖²: start {before:0.###}, after 40 steps {after:0.###}");
         double correlationBefore = Correlation(start, photo), correlationAfter = Correlation(result.Images, photo);
-        Assert.True(correlationAfter > 0.5 && correlationAfter > correlationBefore + 0.3,
+        Assert.True(correlationAfter > 0.4 && correlationAfter > correlationBefore + 0.3,
             $"pixel correlation with the photo: start {correlationBefore:0.###}, after {correlationAfter:0.###}");
         Assert.Equal("MahendranVedaldi2015", plan.PresetName);
         Assert.Equal((64, 64), (plan.Height, plan.Width));
@@ -36,7 +36,7 @@ public class ToolboxRenderTests(ResNet18Fixture fixture) : IClassFixture<ResNet1
     [Fact]
     public void Channel_interpolation_moves_the_batch_from_one_channel_to_the_other()
     {
-        const int a = 9, b = 33;
+        const int a = 9, b = 5;
         var plan = Render.Plan(_model, Objective.ChannelInterpolate("layer2", a, b)).Size(64).Batch(3).Steps(32).Seed(4);
         using var result = plan.Run();
         var first = Objective.Channel("layer2", a).Measure(_model, result.Images);
