@@ -10,7 +10,8 @@ namespace ResearchKit.Objectives;
 // each step the target map is resized (bilinearly, antialiased when shrinking) to the activations' size: a jittered or
 // scaled render is compared with the photo's map stretched to the same grid, which is exact without transforms and off
 // by at most the transforms' few-pixel shifts with them. Lucid's recipe instead runs the photo through the same
-// transforms in the same batch; this engine keeps the photo out of the optimized batch.
+// transforms in the same batch; this engine keeps the photo out of the optimized batch. They compare whole maps, so a
+// tiled render (each tile compared with the whole photo) does not suit them.
 public sealed partial class Objective
 {
     /// <summary>
