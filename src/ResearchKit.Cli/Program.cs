@@ -22,6 +22,8 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     InspectCommand.Create(),
     ActivationsCommand.Create(),
     VisualizeCommand.Create(),
+    InvertCommand.Create(),
+    CaricatureCommand.Create(),
     PriorsCommand.Create(),
     DreamCommand.Create(),
     ZoomCommand.Create(),

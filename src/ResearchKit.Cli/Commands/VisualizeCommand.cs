@@ -24,11 +24,7 @@ static class VisualizeCommand
             var objective = ObjectiveOptions.Parse(parse, model);
             if (parse.GetValue(diversity) is var weight and not 0)
                 objective -= weight * Objective.Diversity(parse.GetValue(ObjectiveOptions.Layer) ?? objective.Taps.First());
-            var plan = RenderOptions.Plan(parse, model, objective).Batch(parse.GetValue(batch));
-            using var result = plan.ReportTo(new ProgressBar("rendering", plan.StepCount)).Run(CliRunner.Cancellation.Token);
-            var files = result.Save(path, OutputOptions.Overwrite(parse));
-            Console.WriteLine($"{objective}: {result.FinalObjective:0.###} after {result.StepsDone} steps ({result.Stop}); wrote {string.Join(", ", files)}");
-            return CliRunner.ExitCode(result.Stop, result.StepsDone);
+            return RenderOptions.RunAndSave(parse, RenderOptions.Plan(parse, model, objective).Batch(parse.GetValue(batch)), path, "rendering");
         });
         return command;
     }
