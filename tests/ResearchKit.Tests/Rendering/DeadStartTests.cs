@@ -100,6 +100,29 @@ public sealed class DeadStartTests : IDisposable
     }
 
     [Fact]
+    public void Without_a_relu_the_redirect_changes_nothing_and_a_zero_objective_is_still_reported_dead()
+    {
+        manual_seed(9);
+        var a = nn.Conv2d(3, 4, 3, padding: 1);
+        var b = nn.Conv2d(4, 2, 3, padding: 1);
+        using (no_grad())
+        {
+            // Channel 1 of "b" reads nothing: zero weights and bias, so it is 0 for every image.
+            b.weight![1].zero_();
+            b.bias![1] = 0f;
+        }
+        using var model = new SequentialModel("tanh", [("a", nn.Sequential(a, nn.Tanh())), ("b", b)], 32, 32);
+        using var off = Render.Plan(model, "b:0").Size(32).Steps(12).Seed(4).RedirectRelu(ReluRedirect.Off).Run();
+        using var on = Render.Plan(model, "b:0").Size(32).Steps(12).Seed(4).RedirectRelu(ReluRedirect.Throughout).Run();
+        Assert.Equal(0, (off.Images - on.Images).abs().max().item<float>());
+        Assert.Equal(off.History.Objective, on.History.Objective);
+
+        using var zero = Render.Plan(model, "b:1").Size(32).Steps(20).Seed(4).Run();
+        Assert.Equal(RenderStop.Dead, zero.Stop);
+        Assert.Equal(Renderer.DeadAfterSteps, zero.StepsDone);
+    }
+
+    [Fact]
     public void Attribution_after_a_redirected_render_sees_the_ordinary_gradient()
     {
         using var image = rand([1, 3, 32, 32], generator: new Generator(2));
