@@ -29,11 +29,17 @@ static class RenderOptions
             "(vision transformers get this automatically)",
     };
 
+    public static readonly Option<string?> RedirectRelu = new("--redirect-relu")
+    {
+        Description = "Redirected ReLU gradient, so units silent at the start still get one: off, throughout, or a number of first " +
+            "steps (default: the prior preset's; lucid, bilateral and pixelascent use 16, as Lucid does)",
+    };
+
     /// <summary>All of them.</summary>
     public static IEnumerable<Option> All => [Prior, .. AllButPrior];
 
     /// <summary>All but <c>--prior</c>, for commands that add their own (<see cref="PriorOption"/>).</summary>
-    public static IEnumerable<Option> AllButPrior => [Steps, Size, Width, Height, Seed, FixedSize];
+    public static IEnumerable<Option> AllButPrior => [Steps, Size, Width, Height, Seed, FixedSize, RedirectRelu];
 
     /// <summary>The size asked for: --width/--height, else --size, else the model's input size.</summary>
     public static (int Height, int Width) ImageSize(ParseResult parse, Model model)
@@ -57,6 +63,7 @@ static class RenderOptions
     {
         plan = plan.WithPreset(parse.GetValue(prior)!).Seed(parse.GetValue(Seed))
             .FixedSize(parse.GetValue(FixedSize) ? true : null).FromCommand(Environment.CommandLine);
+        if (parse.GetValue(RedirectRelu) is { } redirect) plan = plan.RedirectRelu(ReluRedirect.Parse(redirect));
         return parse.GetValue(Steps) is { } steps ? plan.Steps(steps) : plan;
     }
 
