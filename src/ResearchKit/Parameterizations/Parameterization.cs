@@ -159,7 +159,7 @@ public abstract class Parameterization : IDisposable
     /// (see <see cref="Parameterizations.Maco"/>).
     /// </summary>
     public static Maco Maco(ImageShape shape, int seed = 0, bool decorrelate = true) =>
-        new(shape.Height, shape.Width, shape.Batch, seed, shape.Channels, decorrelate);
+        new(shape.Height, shape.Width, shape.Batch, seed, shape.Channels, decorrelate && shape.Channels == 3);
 
     /// <summary>The parameterizations <see cref="Named"/> knows, by name.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fourier", "pixel", "maco", "cppn"];
