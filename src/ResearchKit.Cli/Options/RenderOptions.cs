@@ -25,8 +25,14 @@ static class RenderOptions
             "(vision transformers get this automatically)",
     };
 
+    public static readonly Option<string?> RedirectRelu = new("--redirect-relu")
+    {
+        Description = "Redirected ReLU gradient, so units silent at the start still get one: off, throughout, or a number of first " +
+            "steps (default: the prior preset's; lucid, bilateral and pixelascent use 16, as Lucid does)",
+    };
+
     /// <summary>All of them.</summary>
-    public static IEnumerable<Option> All => [Prior, Steps, Size, Width, Height, Seed, FixedSize];
+    public static IEnumerable<Option> All => [Prior, Steps, Size, Width, Height, Seed, FixedSize, RedirectRelu];
 
     /// <summary>The size asked for: --width/--height, else --size, else the model's input size.</summary>
     public static (int Height, int Width) ImageSize(ParseResult parse, Model model)
@@ -41,6 +47,7 @@ static class RenderOptions
         var (height, width) = ImageSize(parse, model);
         var plan = Render.Plan(model, objective).WithPreset(parse.GetValue(Prior)!).Size(height, width).Seed(parse.GetValue(Seed))
             .FixedSize(parse.GetValue(FixedSize) ? true : null).FromCommand(Environment.CommandLine);
+        if (parse.GetValue(RedirectRelu) is { } redirect) plan = plan.RedirectRelu(ReluRedirect.Parse(redirect));
         return parse.GetValue(Steps) is { } steps ? plan.Steps(steps) : plan;
     }
 }

@@ -1,3 +1,4 @@
+using ResearchKit.Models;
 using ResearchKit.Optimization;
 using ResearchKit.Priors;
 
@@ -31,6 +32,8 @@ public sealed record RenderSettings
     public required int Batch { get; init; }
     /// <summary>Optimizer steps.</summary>
     public required int Steps { get; init; }
+    /// <summary>When the redirected ReLU gradient applied.</summary>
+    public ReluRedirect RedirectedRelu { get; init; }
     /// <summary>Gradients computed over tiles of at most this many pixels per side; null for the whole image at once.</summary>
     public int? Tile { get; init; }
 }
