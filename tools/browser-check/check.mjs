@@ -2,13 +2,14 @@
 // no console error, no attempt to reach the network, every <img> decoded, every ResearchKit chart drawn by plotly.js
 // and every relative link pointing at a file or element that exists.
 //
-//   node check.mjs [--min-images N] [--min-charts N] [--late-plotly] [--layout WxH,...] [--click SELECTOR] FILE.html...
+//   node check.mjs [--min-images N] [--min-charts N] [--min-flagged N] [--late-plotly] [--layout WxH,...] [--click SELECTOR] FILE.html...
 //
-// Options apply to the files after them. The minimums are per file. --late-plotly also checks a copy of each file with
+// Options apply to the files after them. The minimums are per file; --min-flagged counts the renders the page flags
+// (elements of class "flagged": renders that did not complete). --late-plotly also checks a copy of each file with
 // ResearchKit's plotly.js loader moved to the end of the body: charts that run before plotly.js must wait and draw.
 // --layout opens the file at each window size (e.g. 1366x768,1920x1080, real scrollbars) and also fails on horizontal
-// scrolling, a chart wider than its box, and a Plotly legend clipped by its chart or the window; it prints the renders
-// the page flags (elements of class "flagged") and saves a full-page screenshot of each size to
+// scrolling, a chart wider than its box, and a Plotly legend clipped by its chart or the window; it prints the flagged
+// renders and saves a full-page screenshot of each size to
 // <the file's folder>/screenshots/<name>-<W>x<H>.png. --click clicks the first element matching SELECTOR after loading
 // (e.g. an atlas channel, to open its detail) and checks again what appeared.
 // Chromium is the system's (CHROMIUM, else /usr/bin/chromium).
@@ -18,11 +19,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
-const files = [];  // { path, images, charts, layout, click }
-const options = { images: 0, charts: 0, latePlotly: false, layout: null, click: null };
+const files = [];  // { path, images, charts, flagged, layout, click }
+const options = { images: 0, charts: 0, flagged: 0, latePlotly: false, layout: null, click: null };
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--min-images') options.images = Number(args[++i]);
   else if (args[i] === '--min-charts') options.charts = Number(args[++i]);
+  else if (args[i] === '--min-flagged') options.flagged = Number(args[++i]);
   else if (args[i] === '--late-plotly') options.latePlotly = true;
   else if (args[i] === '--layout') options.layout = parseSizes(args[++i]);
   else if (args[i] === '--click') options.click = args[++i];
@@ -33,7 +35,7 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (files.length === 0) {
-  console.error('usage: node check.mjs [--min-images N] [--min-charts N] [--late-plotly] [--layout WxH,...] [--click SELECTOR] FILE.html...');
+  console.error('usage: node check.mjs [--min-images N] [--min-charts N] [--min-flagged N] [--late-plotly] [--layout WxH,...] [--click SELECTOR] FILE.html...');
   process.exit(2);
 }
 
@@ -83,7 +85,7 @@ function withPlotlyLast(file) {
   return copy;
 }
 
-async function check({ path: file, images: minImages, charts: minCharts, layout, click }, viewport) {
+async function check({ path: file, images: minImages, charts: minCharts, flagged: minFlagged, layout, click }, viewport) {
   const problems = [];
   const context = await browser.newContext({ offline: true, viewport });
   const page = await context.newPage();
@@ -116,6 +118,7 @@ async function check({ path: file, images: minImages, charts: minCharts, layout,
     for (const id of found.missingAnchors) problems.push(`link to a missing element: #${id}`);
     if (found.images < minImages) problems.push(`${found.images} images, expected at least ${minImages}`);
     if (found.charts < minCharts) problems.push(`${found.charts} charts, expected at least ${minCharts}`);
+    if (found.flagged.length < minFlagged) problems.push(`${found.flagged.length} flagged renders, expected at least ${minFlagged}`);
     if (layout) {
       if (found.pageWidth > found.windowWidth)
         problems.push(`horizontal scrolling: the page is ${found.pageWidth} px wide in a ${found.windowWidth} px window (${found.widest.join('; ')})`);
@@ -153,8 +156,6 @@ async function inspect(page) {
     await Promise.race([Promise.all(images.map(settled)), new Promise(done => setTimeout(done, 20_000))]);
     await new Promise(done => setTimeout(done, 500));
     const plots = [...document.querySelectorAll('.js-plotly-plot')];
-    plots.forEach(plot => window.Plotly && window.Plotly.Plots.resize(plot));
-    await new Promise(done => requestAnimationFrame(() => setTimeout(done, 200)));
 
     const windowWidth = document.documentElement.clientWidth;
     const visible = element => element.getClientRects().length > 0;
@@ -191,7 +192,7 @@ async function inspect(page) {
         const svg = plot.querySelector('svg.main-svg');
         return { id: plot.id, boxWidth: Math.round(box.width), svgWidth: svg ? Math.round(svg.getBoundingClientRect().width) : 0, legend: describeLegend(plot, box) };
       }),
-      flagged: [...document.querySelectorAll('.flagged')].map(e => (e.querySelector('figcaption')?.textContent ?? '') + ': ' + (e.querySelector('.flag')?.textContent ?? '')),
+      flagged: [...document.querySelectorAll('.flagged')].map(e => (e.querySelector('img')?.alt ?? e.id) + ': ' + (e.querySelector('.flag')?.textContent ?? '')),
     };
   });
 }
