@@ -50,8 +50,8 @@ public sealed record PriorPreset(
 }
 
 /// <summary>
-/// The presets that reproduce the papers' settings, plus this kit's bilateral variant. Lucid's recipe (and the kit's
-/// recipes built on it: Bilateral, PixelAscent) redirect the ReLU gradient for the first 16 steps, as Lucid's
+/// The presets that reproduce the papers' settings, plus this kit's bilateral variant. Lucid's recipe (and the
+/// recipes built on it: Maco, Bilateral, PixelAscent) redirect the ReLU gradient for the first 16 steps, as Lucid's
 /// render_vis does; the earlier papers' recipes keep the ordinary gradient, as they had it.
 /// </summary>
 public static class PriorPresets
@@ -131,7 +131,7 @@ public static class PriorPresets
         null,
         [],
         new Adam(0.05),
-        512);
+        512) { RedirectedRelu = ReluRedirect.Lucid };
 
     /// <summary>This kit's variant: pixels smoothed by an edge-preserving bilateral filter every 4 steps, with Lucid's transforms.</summary>
     public static PriorPreset Bilateral { get; } = new(
