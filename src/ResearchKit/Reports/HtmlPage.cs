@@ -83,8 +83,9 @@ public sealed class HtmlPage(string title)
     {
         var classes = string.Join(' ', new[] { wide ? "wide" : null, flag is null ? null : "flagged" }.OfType<string>());
         return $"<figure{(id is null ? "" : $" id=\"{Attr(id)}\"")}{(classes.Length > 0 ? $" class=\"{classes}\"" : "")}{(flag is null ? "" : " " + FlaggedAttribute)}>" +
+            $"<a href=\"{Attr(link ?? src)}\">" +
             (flag is null ? "" : $"<p class=\"flag\" title=\"{Attr(flag.Explanation)}\">{Text(flag.Headline)}</p>") +
-            $"<a href=\"{Attr(link ?? src)}\"><img src=\"{Attr(src)}\" alt=\"{Attr(caption)}\" loading=\"lazy\"></a>" +
+            $"<img src=\"{Attr(src)}\" alt=\"{Attr(caption)}\" loading=\"lazy\"></a>" +
             $"<figcaption>{Text(caption)}{(settings is null ? "" : $" · <a href=\"{Attr(settings)}\">settings</a>")}" +
             (flag is null ? "" : $"<details class=\"why\"><summary>why</summary>{Text(flag.Explanation)}</details>") +
             "</figcaption></figure>";
