@@ -133,6 +133,7 @@ public sealed class HtmlPage(string title)
         .toc .flag { display: inline; font-size: 0.85em; }
         img { max-width: 100%; height: auto; display: block; }
         figure { margin: 0 0 1em; min-width: 0; position: relative; }
+        figure.wide { max-width: 100%; }
         figure img { background: repeating-conic-gradient(#d5dae1 0% 25%, #fff 0% 50%) 0 0 / 16px 16px; }
         figcaption { color: var(--muted); font-size: 0.85em; margin-top: 0.3em; overflow-wrap: anywhere; }
         .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, var(--cell, 160px)), 1fr)); gap: 0.8em; }
