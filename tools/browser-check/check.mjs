@@ -143,7 +143,7 @@ async function check({ path: file, images: minImages, charts: minCharts, flagged
   return problems;
 }
 
-// Everything measured in the page, after lazy images are loaded and plotly.js has drawn (and reflowed on resize).
+// Everything measured in the page once its images are loaded (lazy ones too) and plotly.js has drawn and fitted the legends.
 async function inspect(page) {
   return await page.evaluate(async () => {
     const images = [...document.images];

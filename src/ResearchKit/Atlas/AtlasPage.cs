@@ -25,7 +25,7 @@ public static class AtlasPage
             shards = manifest.Shards,
             channels = manifest.Channels.Select(c => new
             {
-                c.Channel, c.Image, c.Sidecar, c.FinalActivation, c.DatasetMax, c.Examples, c.Stop, flag = flags[c.Channel],
+                c.Channel, c.Image, c.Sidecar, c.FinalActivation, c.DatasetMax, c.Examples, flag = flags[c.Channel],
                 curve = Curve(c),
             }),
         };

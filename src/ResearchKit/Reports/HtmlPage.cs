@@ -83,8 +83,9 @@ public sealed class HtmlPage(string title)
     {
         var classes = string.Join(' ', new[] { wide ? "wide" : null, flag is null ? null : "flagged" }.OfType<string>());
         return $"<figure{(id is null ? "" : $" id=\"{Attr(id)}\"")}{(classes.Length > 0 ? $" class=\"{classes}\"" : "")}{(flag is null ? "" : " " + FlaggedAttribute)}>" +
+            $"<a href=\"{Attr(link ?? src)}\">" +
             (flag is null ? "" : $"<p class=\"flag\" title=\"{Attr(flag.Explanation)}\">{Text(flag.Headline)}</p>") +
-            $"<a href=\"{Attr(link ?? src)}\"><img src=\"{Attr(src)}\" alt=\"{Attr(caption)}\" loading=\"lazy\"></a>" +
+            $"<img src=\"{Attr(src)}\" alt=\"{Attr(caption)}\" loading=\"lazy\"></a>" +
             $"<figcaption>{Text(caption)}{(settings is null ? "" : $" · <a href=\"{Attr(settings)}\">settings</a>")}" +
             (flag is null ? "" : $"<details class=\"why\"><summary>why</summary>{Text(flag.Explanation)}</details>") +
             "</figcaption></figure>";
@@ -132,6 +133,7 @@ public sealed class HtmlPage(string title)
         .toc .flag { display: inline; font-size: 0.85em; }
         img { max-width: 100%; height: auto; display: block; }
         figure { margin: 0 0 1em; min-width: 0; position: relative; }
+        figure.wide { max-width: 100%; }
         figure img { background: repeating-conic-gradient(#d5dae1 0% 25%, #fff 0% 50%) 0 0 / 16px 16px; }
         figcaption { color: var(--muted); font-size: 0.85em; margin-top: 0.3em; overflow-wrap: anywhere; }
         .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, var(--cell, 160px)), 1fr)); gap: 0.8em; }
