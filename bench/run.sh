@@ -18,7 +18,7 @@ rounds="${1:-3}"
 full="${2:-}"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get install -y --no-install-recommends python3-torch >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y --no-install-recommends python3-torch >/dev/null
 fi
 out=artifacts/bench
 mkdir -p "$out"

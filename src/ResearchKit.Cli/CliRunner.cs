@@ -48,14 +48,13 @@ static class CliRunner
 
     /// <summary>
     /// The exit code of a finished render or dream, saying why it stopped on stderr: 0 completed, 130 cancelled (the
-    /// finished image was kept), 3 when the objective or gradient became NaN or infinite.
+    /// finished image was kept), 3 when the objective or gradient became NaN or infinite, 4 for a dead start (the
+    /// objective never left 0).
     /// </summary>
     public static int ExitCode(RenderStop stop, int stepsDone)
     {
-        if (stop == RenderStop.NonFinite)
-            Console.Error.WriteLine($"stopped: the objective or its gradient became NaN or infinite at step {stepsDone + 1}; " +
-                $"kept the last finite image (after {stepsDone} steps)");
-        return stop switch { RenderStop.NonFinite => 3, RenderStop.Cancelled => 130, _ => 0 };
+        if (stop.Explain(stepsDone) is { } why && stop != RenderStop.Cancelled) Console.Error.WriteLine($"stopped: {why}");
+        return stop switch { RenderStop.NonFinite => 3, RenderStop.Dead => 4, RenderStop.Cancelled => 130, _ => 0 };
     }
 
     // libtorch appends its C++ stack trace to exception messages ("Exception raised from ..."); what precedes it says

@@ -37,10 +37,7 @@ static class VisualizeCommand
             var plan = RenderOptions.Plan(parse, model, objective).Batch(parse.GetValue(batch));
             if (parse.GetValue(parameterization) is { } name) plan = plan.WithParameterization(Parameterization.Named(name));
             if (parse.GetValue(transparency)) plan = plan.Transparent();
-            using var result = plan.ReportTo(new ProgressBar("rendering", plan.StepCount)).Run(CliRunner.Cancellation.Token);
-            var files = result.Save(path, OutputOptions.Overwrite(parse));
-            Console.WriteLine($"{objective}: {result.FinalObjective:0.###} after {result.StepsDone} steps ({result.Stop}); wrote {string.Join(", ", files)}");
-            return CliRunner.ExitCode(result.Stop, result.StepsDone);
+            return RenderOptions.RunAndSave(parse, plan, path, "rendering");
         });
         return command;
     }

@@ -66,6 +66,12 @@ static class ZoomCommand
                 Console.Error.WriteLine($"stopped: the gradient became NaN or infinite while dreaming {ZoomLoop.FrameName(result.Frames.Count)}; the frames written so far are kept");
                 return 3;
             }
+            if (result.Stop == RenderStop.Dead)
+            {
+                Console.Error.WriteLine($"stopped: dead start while dreaming {ZoomLoop.FrameName(result.Frames.Count)}: the objective stayed exactly 0, " +
+                    "so the units it reads are silent for this image; dream a layer or a channel that fires. The frames written so far are kept");
+                return 4;
+            }
             if (gifPath is not null)
             {
                 var files = result.SaveGif(gifPath, parse.GetValue(fps), force);

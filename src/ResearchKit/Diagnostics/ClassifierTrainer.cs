@@ -51,8 +51,8 @@ public static class ClassifierTrainer
         {
             var conv = nn.Conv2d(input, output, 3, stride: stride, padding: 1, bias: false);
             return pool
-                ? nn.Sequential(conv, nn.BatchNorm2d(output), nn.ReLU(), nn.MaxPool2d(2))
-                : nn.Sequential(conv, nn.BatchNorm2d(output), nn.ReLU());
+                ? nn.Sequential(conv, nn.BatchNorm2d(output), new RedirectableRelu(), nn.MaxPool2d(2))
+                : nn.Sequential(conv, nn.BatchNorm2d(output), new RedirectableRelu());
         }
         var model = new SequentialModel("dumbbell-lab classifier", [
             ("conv1", Block(3, width, stride: 2)),

@@ -55,7 +55,7 @@ public static class Dream
             var plan = Render.Plan(model, settings.Objective).StartingFrom(image)
                 .WithTransforms(Transform.Roll(settings.Jitter))
                 .WithPenalties(null).WithPriors()
-                .WithOptimizer(new NormalizedAscent(settings.StepSize))
+                .WithOptimizer(new NormalizedAscent(settings.StepSize)).RedirectRelu(ReluRedirect.Off)
                 .Steps(settings.StepsPerOctave).Seed(OctaveSeed(settings.Seed, octave)).Tiled(settings.Tile)
                 .InStage(schedule.Stage(octave, settings)).ReportTo(schedule.Progress);
             if (schedule.OnStep is { } onStep) plan = plan.Every(1, onStep);

@@ -14,11 +14,7 @@ public sealed partial class Objective
     /// <param name="channel">Channel index.</param>
     /// <param name="batch">Only this batch item (others get 0); null for every item.</param>
     public static Objective Channel(string layer, int channel, int? batch = null) =>
-        Term($"channel {layer}:{channel}", layer, batch, ctx =>
-        {
-            var a = ChannelSlice(ctx, layer, channel);
-            return a.dim() > 1 ? a.flatten(1).mean([1]) : a;
-        }, channelsRead: [channel]);
+        Term($"channel {layer}:{channel}", layer, batch, ctx => ChannelMean(ctx, layer, channel), channelsRead: [channel]);
 
     /// <summary>
     /// Activation of one unit at a spatial position (the centre by default), like a classic neuron; on a transformer's

@@ -19,10 +19,10 @@ public sealed record ObjectiveTerm(string Description, IReadOnlyList<string> Tap
 
 /// <summary>
 /// A quantity to maximize, in the spirit of Lucid's objectives: small factories (<see cref="Channel"/>,
-/// <see cref="Neuron"/>, <see cref="Layer"/>, ...) whose results compose with <c>+</c>, <c>-</c> and scalar
-/// <c>*</c>, e.g. <c>Objective.Channel("layer3", 7) - 0.1 * Objective.Diversity("layer3")</c>. The shorthand
+/// <see cref="Neuron"/>, <see cref="Layer"/>, ...) whose results compose with <c>+</c>, <c>-</c>, scalar <c>*</c> and
+/// <c>/</c>, and with each other by <c>*</c> and <c>/</c>, e.g. <c>Objective.Channel("layer3", 7) - 0.1 * Objective.Diversity("layer3")</c>. The shorthand
 /// <c>"layer3:7"</c> converts to a channel objective, <c>"layer3"</c> to a layer (DeepDream) objective.
-/// An objective is a weighted sum of terms, so each term's value can be followed during a render.
+/// An objective is a weighted sum of terms (a product or ratio is one term), so each term's value can be followed during a render.
 /// </summary>
 public sealed partial class Objective
 {
@@ -114,6 +114,39 @@ public sealed partial class Objective
 
     /// <summary>Divides an objective by a scalar.</summary>
     public static Objective operator /(Objective a, double divisor) => (1.0 / divisor) * a;
+
+    /// <summary>
+    /// The product of two objectives, item by item, as one term (e.g. <c>Channel("layer3", 7) * Channel("layer3", 9)</c>:
+    /// high only where both units are): its description names both factors, it reads the union of their taps, and it
+    /// names the channels it reads when both factors name theirs, of one tap.
+    /// </summary>
+    public static Objective operator *(Objective a, Objective b) => Combined(a, "×", b, (x, y) => x * y);
+
+    /// <summary>
+    /// The ratio of two objectives, item by item, as one term (see <c>*</c>): e.g. one unit's activation relative to
+    /// another's. The denominator must stay away from 0 during a render, or the render stops as non-finite.
+    /// </summary>
+    public static Objective operator /(Objective a, Objective b) => Combined(a, "/", b, (x, y) => x / y);
+
+    static Objective Combined(Objective a, string symbol, Objective b, Func<Tensor, Tensor, Tensor> combine)
+    {
+        var taps = a.Taps.Union(b.Taps).ToList();
+        var terms = a.Terms.Concat(b.Terms).Select(t => t.Term).ToList();
+        IReadOnlyList<int>? channels = taps.Count == 1 && terms.All(t => t.ChannelsRead is not null && t.Taps.Count == 1)
+            ? [.. terms.SelectMany(t => t.ChannelsRead!).Distinct().Order()]
+            : null;
+        return From(new ObjectiveTerm($"{Factor(a)} {symbol} {Factor(b)}", taps, ctx => combine(a.Evaluate(ctx), b.Evaluate(ctx)))
+        {
+            ChannelsRead = channels,
+        });
+    }
+
+    // A factor's description, in parentheses when it is itself a sum, a weighted term, a product or a ratio.
+    static string Factor(Objective o)
+    {
+        string text = o.Description;
+        return text.StartsWith("- ") || new[] { " + ", " - ", " * ", " × ", " / " }.Any(text.Contains) ? $"({text})" : text;
+    }
 
     /// <summary>The shorthand <c>"layer:channel"</c> (channel) or <c>"layer"</c> (layer / DeepDream).</summary>
     public static implicit operator Objective(string shorthand) => Parse(shorthand);

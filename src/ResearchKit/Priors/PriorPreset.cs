@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ResearchKit.Models;
 using ResearchKit.Objectives;
 using ResearchKit.Optimization;
 using ResearchKit.Parameterizations;
@@ -29,6 +30,9 @@ public sealed record PriorPreset(
     OptimizerSettings Optimizer,
     int DefaultSteps)
 {
+    /// <summary>When renders take the redirected ReLU gradient (<see cref="ReluGradient"/>); off unless the recipe has it.</summary>
+    public ReluRedirect RedirectedRelu { get; init; }
+
     /// <summary>The penalties in words, as JSON records them.</summary>
     [JsonPropertyName("penalties")]
     public string? PenaltiesDescription => Penalties?.Description;
@@ -39,12 +43,17 @@ public sealed record PriorPreset(
         var parts = new List<string>();
         if (Penalties is not null) parts.Add($"minus {Penalties.Description}");
         parts.AddRange(Priors.Select(p => p.Describe()));
+        if (RedirectedRelu.IsOn) parts.Add($"redirected ReLU gradient {RedirectedRelu}");
         string priors = parts.Count == 0 ? "no priors" : string.Join(", ", parts);
         return $"{Name}: transforms {Transforms.Describe()}; {priors}; {Optimizer.Describe()}; {DefaultSteps} steps";
     }
 }
 
-/// <summary>The presets that reproduce the papers' settings, plus this kit's bilateral variant.</summary>
+/// <summary>
+/// The presets that reproduce the papers' settings, plus this kit's bilateral variant. Lucid's recipe (and the
+/// recipes built on it: Maco, Bilateral, PixelAscent) redirect the ReLU gradient for the first 16 steps, as Lucid's
+/// render_vis does; the earlier papers' recipes keep the ordinary gradient, as they had it.
+/// </summary>
 public static class PriorPresets
 {
     // Where a paper's rate was tuned to its own network's gradient scale, a normalized step (same direction, length
@@ -105,7 +114,7 @@ public static class PriorPresets
         null,
         [],
         new Adam(0.05),
-        512);
+        512) { RedirectedRelu = ReluRedirect.Lucid };
 
     /// <summary>
     /// MaCo (Fel et al. 2023): only the Fourier phase is optimized, the amplitude spectrum fixed to natural photos'
@@ -122,7 +131,7 @@ public static class PriorPresets
         null,
         [],
         new Adam(0.05),
-        512);
+        512) { RedirectedRelu = ReluRedirect.Lucid };
 
     /// <summary>This kit's variant: pixels smoothed by an edge-preserving bilateral filter every 4 steps, with Lucid's transforms.</summary>
     public static PriorPreset Bilateral { get; } = new(
@@ -133,7 +142,7 @@ public static class PriorPresets
         null,
         [new BilateralBlurEvery(Every: 4, SigmaSpace: 1.0, SigmaColor: 0.2), new PixelClamp()],
         new Adam(0.02),
-        512);
+        512) { RedirectedRelu = ReluRedirect.Lucid };
 
     /// <summary>
     /// The dumbbell lab's class visualizer: Simonyan et al. 2013's class-model ascent on sigmoid pixels from faint noise,
@@ -149,7 +158,7 @@ public static class PriorPresets
         0.005 * Objective.TotalVariation(beta: 2),
         [new GaussianBlurEvery(Every: 4, Sigma: 0.5)],
         new Adam(0.05),
-        160);
+        160) { RedirectedRelu = ReluRedirect.Lucid };
 
     /// <summary>Every preset, in the order above.</summary>
     public static IReadOnlyList<PriorPreset> All { get; } =

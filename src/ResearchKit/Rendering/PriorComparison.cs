@@ -7,9 +7,19 @@ using ResearchKit.Priors;
 
 namespace ResearchKit.Rendering;
 
-/// <summary>One preset's render of a unit and how it measures.</summary>
-/// <param name="Preset">Preset name.</param>
-/// <param name="Paper">Where its settings come from.</param>
+/// <summary>One way of rendering, compared side by side with others: a name and what it changes in a plan.</summary>
+/// <param name="Name">How tables and sheets name it, e.g. a preset's name or <c>redirect off</c>.</param>
+/// <param name="About">Where the settings come from, or what they change.</param>
+/// <param name="Apply">The change to the comparison's plan.</param>
+public sealed record PlanVariant(string Name, string About, Func<RenderPlan, RenderPlan> Apply)
+{
+    /// <summary>The plan with <paramref name="preset"/>'s pieces (<see cref="RenderPlan.WithPreset(PriorPreset)"/>).</summary>
+    public static PlanVariant Of(PriorPreset preset) => new(preset.Name, preset.Paper, plan => plan.WithPreset(preset));
+}
+
+/// <summary>One variant's render of a unit and how it measures.</summary>
+/// <param name="Preset">The preset's (or variant's) name.</param>
+/// <param name="Paper">Where its settings come from (a variant's <see cref="PlanVariant.About"/>).</param>
 /// <param name="Result">The render (owns its image).</param>
 /// <param name="Objective">The objective measured on the final image, with no transforms (mean over a batch).</param>
 /// <param name="TotalVariation">Mean total variation (β = 1) of the final image: lower is smoother.</param>
@@ -54,23 +64,38 @@ public sealed class PriorComparison : IDisposable
         Action<PriorPreset, RenderFrame>? onFrame = null, int frameInterval = 8, CancellationToken cancellation = default)
     {
         var chosen = (presets ?? PriorPresets.All).ToList();
-        int total = chosen.Sum(p => steps ?? p.DefaultSteps), before = 0;
+        return Run(plan, chosen.Select(PlanVariant.Of), steps,
+            onFrame is null ? null : (variant, frame) => onFrame(chosen.First(p => p.Name == variant.Name), frame), frameInterval, cancellation);
+    }
+
+    /// <summary>
+    /// Renders <paramref name="plan"/> changed by each variant (e.g. with the redirected ReLU gradient off, for 16 steps
+    /// and throughout), with the plan's size, seed and device, as <see cref="Run(RenderPlan, IEnumerable{PriorPreset}?, int?, Action{PriorPreset, RenderFrame}?, int, CancellationToken)"/> does presets.
+    /// </summary>
+    public static PriorComparison Run(RenderPlan plan, IEnumerable<PlanVariant> variants, int? steps = null,
+        Action<PlanVariant, RenderFrame>? onFrame = null, int frameInterval = 8, CancellationToken cancellation = default)
+    {
+        var plans = variants.Select(v => (variant: v, plan: steps is { } n ? v.Apply(plan).Steps(n) : v.Apply(plan))).ToList();
+        int total = plans.Sum(p => p.plan.StepCount), before = 0;
         var rows = new List<PriorComparisonRow>();
-        foreach (var (preset, index) in chosen.Select((p, i) => (p, i)))
+        foreach (var ((variant, variantPlan), index) in plans.Select((p, i) => (p, i)))
         {
             if (cancellation.IsCancellationRequested) break;
-            var presetPlan = plan.WithPreset(preset).InStage(new RenderStage($"[{index + 1}/{chosen.Count}] {preset.Name}", before, total));
-            if (steps is { } n) presetPlan = presetPlan.Steps(n);
-            if (onFrame is not null) presetPlan = presetPlan.Every(frameInterval, f => onFrame(preset, f));
-            before += presetPlan.StepCount;
+            // Inside a longer run (the plan's stage), the renders count as part of it.
+            var stage = plan.Stage is { } outer
+                ? new RenderStage($"{outer.Label} · [{index + 1}/{plans.Count}] {variant.Name}", outer.StepsBefore + before, outer.TotalSteps)
+                : new RenderStage($"[{index + 1}/{plans.Count}] {variant.Name}", before, total);
+            var staged = variantPlan.InStage(stage);
+            if (onFrame is not null) staged = staged.Every(frameInterval, f => onFrame(variant, f));
+            before += staged.StepCount;
             var clock = Stopwatch.StartNew();
-            var result = presetPlan.Run(cancellation);
+            var result = staged.Run(cancellation);
             clock.Stop();
             var objective = plan.Objective.Measure(plan.Model, result.Images);
             using var variation = ImageStatistics.TotalVariation(result.Images, beta: 1);
             var totalVariation = variation.to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
             var highFrequency = ImageStatistics.HighFrequencyEnergy(result.Images);
-            rows.Add(new PriorComparisonRow(preset.Name, preset.Paper, result, objective.Average(), totalVariation.Average(),
+            rows.Add(new PriorComparisonRow(variant.Name, variant.About, result, objective.Average(), totalVariation.Average(),
                 highFrequency.Average(), clock.Elapsed.TotalSeconds,
                 [.. objective.Select((value, i) => new ImageMeasures(value, totalVariation[i], highFrequency[i]))]));
         }

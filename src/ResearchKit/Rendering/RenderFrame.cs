@@ -83,3 +83,23 @@ public enum RenderStop
     /// </summary>
     Dead,
 }
+
+/// <summary>What a stop reason means for the user, in words: for the CLI, the gallery and notebooks.</summary>
+public static class RenderStopExplanation
+{
+    /// <summary>
+    /// Why the render ended, the likely cause and the remedy; null for <see cref="RenderStop.Completed"/>.
+    /// <paramref name="stepsDone"/> is the steps the render finished.
+    /// </summary>
+    public static string? Explain(this RenderStop stop, int stepsDone) => stop switch
+    {
+        RenderStop.Completed => null,
+        RenderStop.Cancelled => $"cancelled after {stepsDone} steps; the image is the last finished step's",
+        RenderStop.NonFinite => $"the objective or its gradient became NaN or infinite at step {stepsDone + 1}; the image is the last finite one (after {stepsDone} steps)",
+        RenderStop.Dead => $"dead start: the objective stayed exactly 0 (or no gradient reached the image) for the first {stepsDone} steps, " +
+            "so the units it reads are silent for this start and the image did not change. Remedies: the redirected ReLU gradient " +
+            "(--redirect-relu 16, RenderPlan.RedirectRelu(ReluRedirect.Lucid); on in the lucid, maco, bilateral and pixelascent presets), " +
+            "or throughout if it was already on; another seed or a larger image; a unit the network can reach through ReLUs",
+        _ => stop.ToString(),
+    };
+}

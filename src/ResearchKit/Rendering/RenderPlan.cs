@@ -27,8 +27,8 @@ public sealed record RenderPlan
         Model = model;
         Objective = objective;
         var lucid = PriorPresets.Lucid;
-        (PresetName, CreateParameterization, Transforms, Penalties, Priors, Optimizer, StepCount) =
-            (lucid.Name, lucid.CreateParameterization, lucid.Transforms, lucid.Penalties, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps);
+        (PresetName, CreateParameterization, Transforms, Penalties, Priors, Optimizer, StepCount, RedirectedRelu) =
+            (lucid.Name, lucid.CreateParameterization, lucid.Transforms, lucid.Penalties, lucid.Priors, lucid.Optimizer, lucid.DefaultSteps, lucid.RedirectedRelu);
         Height = model.InputHeight;
         Width = model.InputWidth;
     }
@@ -51,6 +51,11 @@ public sealed record RenderPlan
     public OptimizerSettings Optimizer { get; init; }
     /// <summary>Optimizer steps.</summary>
     public int StepCount { get; init; }
+    /// <summary>
+    /// When the ReLUs take the redirected gradient (<see cref="ReluGradient"/>), so that units silent for the starting
+    /// image still get a gradient: Lucid's first 16 steps by default.
+    /// </summary>
+    public ReluRedirect RedirectedRelu { get; init; }
     /// <summary>Seed for initialization and transforms.</summary>
     public int SeedValue { get; init; }
     /// <summary>Image height.</summary>
@@ -95,6 +100,7 @@ public sealed record RenderPlan
         Priors = preset.Priors,
         Optimizer = preset.Optimizer,
         StepCount = preset.DefaultSteps,
+        RedirectedRelu = preset.RedirectedRelu,
         ScaleTransforms = true,
     };
 
@@ -147,6 +153,9 @@ public sealed record RenderPlan
 
     /// <summary>Uses another optimizer.</summary>
     public RenderPlan WithOptimizer(OptimizerSettings optimizer) => this with { Optimizer = optimizer, PresetName = null };
+
+    /// <summary>Takes the redirected ReLU gradient as <paramref name="redirect"/> says (off, first N steps, throughout).</summary>
+    public RenderPlan RedirectRelu(ReluRedirect redirect) => this with { RedirectedRelu = redirect, PresetName = redirect == RedirectedRelu ? PresetName : null };
 
     /// <summary>Sets the number of optimizer steps.</summary>
     public RenderPlan Steps(int steps) => this with { StepCount = steps > 0 ? steps : throw new InvalidSettingException("steps must be positive", nameof(steps), steps) };

@@ -1,3 +1,4 @@
+using ResearchKit.Models;
 using ResearchKit.Optimization;
 using ResearchKit.Priors;
 
@@ -31,6 +32,8 @@ public sealed record RenderSettings
     public required int Batch { get; init; }
     /// <summary>Optimizer steps.</summary>
     public required int Steps { get; init; }
+    /// <summary>When the redirected ReLU gradient applied.</summary>
+    public ReluRedirect RedirectedRelu { get; init; }
     /// <summary>Whether the images carry an alpha channel (last), from <see cref="RenderPlan.Transparent"/>.</summary>
     public bool Transparent { get; init; }
     /// <summary>Whether the render recorded a transparency map (<see cref="RenderResult.TransparencyMap"/>).</summary>

@@ -40,6 +40,7 @@ public static class Renderer
         Tensor lastGood = Snapshot(parameterization);
         var stop = RenderStop.Completed;
         int done = 0;
+        bool silent = true;
         for (int step = 0; step < plan.StepCount; step++)
         {
             if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
@@ -53,6 +54,7 @@ public static class Renderer
             Tensor values;
             try
             {
+                using var redirected = ReluGradient.Redirect(plan.RedirectedRelu.AppliesAt(step));
                 values = loss.Backward(pass, input, image, plan.Tile);
             }
             catch (ModelRunException e) when (!(plan.FixedInputSize ?? model.TakesOneSize))
@@ -61,10 +63,12 @@ public static class Renderer
                     $"{input.shape[3]}x{input.shape[2]} input; if this network takes one input size, render with a fixed size " +
                     $"(--fixed-size, or plan.FixedSize(true)), which resizes the transformed image to {model.InputWidth}x{model.InputHeight}", e);
             }
-            // One read-back per step: the values and a sum of every gradient (NaN or ∞ anywhere makes it non-finite).
-            var gradientSum = parameterization.Parameters.Select(p => p.grad is { } g ? g.sum() : zeros(1, device: device).sum());
-            var read = cat([values, stack(gradientSum).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            // One read-back per step: the values and the gradients' total magnitude (NaN or ∞ anywhere makes it
+            // non-finite; exactly 0 means nothing reached the parameters).
+            var gradientSize = parameterization.Parameters.Select(p => p.grad is { } g ? g.abs().sum() : zeros(1, device: device).sum());
+            var read = cat([values, stack(gradientSize).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
+            silent &= read[0] == 0 || read[^1] == 0;
             if (transparencyMap is not null && image.grad is { } imageGradient) transparencyMap.add_(imageGradient.abs().sum(1, keepdim: true));
             optimizer.Step();
             using (no_grad())
@@ -87,6 +91,8 @@ public static class Renderer
                 lastGood = snapshot;
             }
             if (frame) plan.OnFrame!(new RenderFrame(progress, lastGood, terms));
+            // Dead once the redirect (if any) is over and could not wake the unit; a redirect throughout gets every step.
+            if (silent && (done == plan.StepCount || done >= DeadAfterSteps && !plan.RedirectedRelu.AppliesAt(done))) { stop = RenderStop.Dead; break; }
         }
         // After an early stop the parameters hold the last completed step's image; keep it if it is finite.
         if (stop != RenderStop.Completed && done > 0)
@@ -98,6 +104,13 @@ public static class Renderer
         return new RenderResult(lastGood, history, Settings(plan, transforms, parameterization) with { TransparencyMap = transparencyMap is not null },
             Provenance.Of(model, plan.SeedValue, plan.Command), stop, done, OnCpu(transparencyMap));
     }
+
+    /// <summary>
+    /// A render whose objective (or whole gradient) is exactly 0 at each of its first this many steps stops as
+    /// <see cref="RenderStop.Dead"/> (when the redirected ReLU gradient is on, once its steps are over): Lucid's
+    /// redirect window, long enough for a redirected gradient to wake a unit.
+    /// </summary>
+    public const int DeadAfterSteps = 16;
 
     static Tensor Snapshot(Parameterization parameterization)
     {
@@ -121,6 +134,7 @@ public static class Renderer
         Batch = plan.BatchSize,
         Steps = plan.StepCount,
         Tile = plan.Tile,
+        RedirectedRelu = plan.RedirectedRelu,
         Transparent = parameterization is Transparent,
     };
 

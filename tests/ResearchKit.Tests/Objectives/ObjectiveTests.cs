@@ -13,7 +13,8 @@ public class ObjectiveTests
     }
 
     public static TheoryData<string> AllObjectives => [
-        "channel", "neuron", "layer", "direction", "direction-cosine", "logit", "diversity", "l2", "tv1", "tv2", "sum"];
+        "channel", "neuron", "layer", "direction", "direction-cosine", "logit", "diversity", "l2", "tv1", "tv2", "sum",
+        "inversion", "caricature", "interpolate", "alignment", "product", "ratio"];
 
     static Objective Make(string name) => name switch
     {
@@ -28,8 +29,21 @@ public class ObjectiveTests
         "tv1" => Objective.TotalVariation(beta: 1),
         "tv2" => Objective.TotalVariation(beta: 2),
         "blur" => Objective.Blur(),
+        "inversion" => Objective.Inversion("b", TargetAtB()),
+        "caricature" => Objective.Caricature("b", TargetAtB(), cosinePower: 2),
+        "interpolate" => Objective.ChannelInterpolate("a", 1, 3),
+        "alignment" => Objective.Alignment("b", decay: 1.5),
+        "product" => Objective.Channel("a", 1) * (Objective.Neuron("b", 2) - Objective.Layer("a")),
+        "ratio" => Objective.Channel("b", 4) / Objective.Layer("a"),
         _ => Objective.Channel("a", 0) - 0.3 * Objective.Diversity("block") + 2 * Objective.Layer("b"),
     };
+
+    // Another image's activation at "b", as the target of the comparison objectives.
+    static Tensor TargetAtB()
+    {
+        using var model = TinyModels.Smooth();
+        return Objective.TargetActivations(model, TinyModels.Image(20, batch: 1), "b");
+    }
 
     [Theory]
     [MemberData(nameof(AllObjectives))]

@@ -162,7 +162,7 @@ public sealed class BadSettingsTests : IDisposable
         var (code, output, error) = CliProcess.Run(_scratch.Path, "visualize", "--model", "nan.onnx", "--layer", "broken", "--channel", "0",
             "--steps", "5", "--size", "32", "--out", "nan.png");
         Assert.True(code == 3, $"exit {code}: {error}");
-        Assert.Contains("stopped: the objective or its gradient became NaN or infinite at step 1; kept the last finite image (after 0 steps)", error);
+        Assert.Contains("stopped: the objective or its gradient became NaN or infinite at step 1; the image is the last finite one (after 0 steps)", error);
         Assert.Contains("(NonFinite)", output);
         using var image = ImageIO.Load(_scratch.File("nan.png"));
         Assert.Equal([1, 3, 32, 32], image.shape);

@@ -21,7 +21,7 @@ public static partial class OnnxOps
         ["BatchNormalization"] = BatchNormalization,
         ["InstanceNormalization"] = InstanceNormalization,
         ["LayerNormalization"] = LayerNormalization,
-        ["Relu"] = (_, i) => [F.relu(In(i, 0))],
+        ["Relu"] = (_, i) => [ReluGradient.Relu(In(i, 0))],
         ["LeakyRelu"] = (n, i) => [F.leaky_relu(In(i, 0), n.Float("alpha", 0.01f))],
         ["Sigmoid"] = (_, i) => [In(i, 0).sigmoid()],
         ["Tanh"] = (_, i) => [In(i, 0).tanh()],
@@ -458,9 +458,9 @@ public static partial class OnnxOps
     {
         var x = In(i, 0);
         if (node.Opset < 11)
-            return [x.clamp(node.Float("min", float.MinValue), node.Float("max", float.MaxValue))];
+            return [ReluGradient.Clamp(x, node.Float("min", float.MinValue), node.Float("max", float.MaxValue))];
         float Bound(Tensor? t, float fallback) => t is null ? fallback : t.to_type(ScalarType.Float32).item<float>();
-        return [x.clamp(Bound(Optional(i, 1), float.MinValue), Bound(Optional(i, 2), float.MaxValue))];
+        return [ReluGradient.Clamp(x, Bound(Optional(i, 1), float.MinValue), Bound(Optional(i, 2), float.MaxValue))];
     }
 
     static Tensor[] Pad(OnnxNode node, IReadOnlyList<Tensor?> i)
