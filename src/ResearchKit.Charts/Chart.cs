@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Plotly.NET;
 using Plotly.NET.LayoutObjects;
 using CSharpChart = Plotly.NET.CSharp.Chart;
@@ -95,12 +96,34 @@ public static class Chart
         chart = Plotly.NET.Chart.withTitle(title, null).Invoke(chart)
             .WithXAxisStyle<double, double, string>(TitleText: xTitle, AxisType: xAxis ?? StyleParam.AxisType.Auto)
             .WithYAxisStyle<double, double, string>(TitleText: yTitle, AxisType: yAxis ?? StyleParam.AxisType.Auto);
-        // A fixed height and no width: the chart fills its container (config.responsive follows resizes).
-        GenericChart.getLayout(chart).SetProperty("height", Height);
         var config = new Config();
         config.SetProperty("responsive", true);
         config.SetProperty("displaylogo", false);
         chart = Plotly.NET.Chart.withConfig(config).Invoke(chart);
-        return new Figure(title, GenericChart.toJson(chart));
+        return new Figure(title, FullWidth(GenericChart.toJson(chart)));
     }
+
+    /// <summary>
+    /// A fixed height and no width (Plotly.NET writes 600 px), so the chart fills its container and follows resizes;
+    /// the legend, if any, goes below the plot in rows as wide as the chart, where long series names fit. The fragment
+    /// grows the chart by the legend's height once it is drawn (<see cref="Figure.ToHtmlFragment"/>).
+    /// </summary>
+    static string FullWidth(string json)
+    {
+        var figure = JsonNode.Parse(json)!.AsObject();
+        var layout = figure["layout"]!.AsObject();
+        layout.Remove("width");
+        layout["height"] = Height;
+        layout["autosize"] = true;
+        layout["margin"] = new JsonObject { ["t"] = 60, ["b"] = BottomMargin, ["l"] = 70, ["r"] = 30 };
+        layout["legend"] = new JsonObject
+        {
+            ["orientation"] = "h", ["xref"] = "paper", ["x"] = 0, ["xanchor"] = "left",
+            ["yref"] = "container", ["y"] = 0, ["yanchor"] = "bottom",
+        };
+        return figure.ToJsonString();
+    }
+
+    // Under the plot: the x axis' ticks and title; a legend adds its height below them.
+    const int BottomMargin = 70;
 }

@@ -39,7 +39,8 @@ public sealed class Figure
             (function () {
               var draw = function () {
                 var figure = {{figure}};
-                window.Plotly.newPlot('{{id}}', figure.data, figure.layout, figure.config);
+                window.Plotly.newPlot('{{id}}', figure.data, figure.layout, figure.config)
+                  .then(function (chart) { if (window.{{PlotlyJs.FitLegendName}}) window.{{PlotlyJs.FitLegendName}}(chart); });
               };
               if (window.Plotly) draw();
               else (window.{{PlotlyJs.QueueName}} = window.{{PlotlyJs.QueueName}} || []).push(draw);

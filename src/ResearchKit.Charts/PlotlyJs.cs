@@ -10,6 +10,9 @@ public static class PlotlyJs
     /// <summary>The global array where chart fragments that run before plotly.js queue their draw functions.</summary>
     internal const string QueueName = "researchKitPlotlyQueue";
 
+    /// <summary>The global function that grows a drawn chart by its legend's height (see <see cref="Chart"/>'s layout).</summary>
+    internal const string FitLegendName = "researchKitFitLegend";
+
     static readonly Lazy<(string Version, string Source)> Bundled = new(ReadBundled);
     static readonly Lazy<string> Loader = new(BuildLoader);
 
@@ -37,6 +40,19 @@ public static class PlotlyJs
             {{source}}
               }).call(window);
             }
+            // A legend below the plot wraps into as many rows as the width needs: the chart grows by their height instead
+            // of scrolling the legend or squeezing the plot, and again after every resize.
+            window.{{FitLegendName}} = window.{{FitLegendName}} || function (chart) {
+              var base = { height: chart.layout.height || 360, bottom: (chart.layout.margin || {}).b || 80 };
+              var fit = function () {
+                var entries = chart.querySelector('g.legend .scrollbox');
+                var legend = entries ? Math.ceil(entries.getBBox().height) + 10 : 0;
+                if (Math.abs(chart.layout.height - base.height - legend) > 1)
+                  window.Plotly.relayout(chart, { height: base.height + legend, 'margin.b': base.bottom + legend });
+              };
+              chart.on('plotly_afterplot', fit);
+              fit();
+            };
             (function () {
               var queued = window.{{QueueName}} || [];
               window.{{QueueName}} = [];

@@ -33,6 +33,7 @@ var root = new RootCommand("ResearchKit: see inside image networks — feature v
     ExamplesCommand.Create(),
     GalleryCommand.Create(),
     AtlasCommand.Create(),
+    SilentUnitsCommand.Create(),
     BenchCommand.Create(),
 };
 foreach (var option in ModelOptions.Global) root.Options.Add(option);

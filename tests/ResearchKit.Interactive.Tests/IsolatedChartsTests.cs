@@ -44,7 +44,7 @@ public class IsolatedChartsTests
     [Fact]
     public void A_chart_error_surfaces_as_the_factory_s_own_exception()
     {
-        var e = Assert.Throws<InvalidSettingException>(() =>
+        var e = Assert.Throws<ArgumentException>(() =>
             Plots.Lines("lines", [1, 2, 3], new Dictionary<string, double[]> { ["short"] = [1, 2] }));
         Assert.Contains("\"short\" has 2 values but x has 3", e.Message);
     }

@@ -32,7 +32,7 @@ static class RenderOptions
     public static readonly Option<string?> RedirectRelu = new("--redirect-relu")
     {
         Description = "Redirected ReLU gradient, so units silent at the start still get one: off, throughout, or a number of first " +
-            "steps (default: the prior preset's; lucid, bilateral and pixelascent use 16, as Lucid does)",
+            "steps (default: the prior preset's; lucid, maco, bilateral and pixelascent use 16, as Lucid does)",
     };
 
     /// <summary>All of them.</summary>

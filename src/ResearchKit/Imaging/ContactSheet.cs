@@ -38,6 +38,16 @@ public sealed class ContactSheet
         return Add(rgb, caption);
     }
 
+    /// <summary>
+    /// Adds one image with an alpha channel ([1,C+1,H,W], the last channel alpha) composited over a checkerboard
+    /// (<see cref="ImageOps.OverCheckerboard"/>), so its transparent parts show as such.
+    /// </summary>
+    public ContactSheet AddTransparent(Tensor image, string? caption = null)
+    {
+        using var scope = NewDisposeScope();
+        return Add(ImageOps.OverCheckerboard(image.dim() == 3 ? image.unsqueeze(0) : image), caption);
+    }
+
     /// <summary>Adds an 8-bit image with an optional caption.</summary>
     public ContactSheet Add(Image<Rgb24> image, string? caption = null)
     {

@@ -56,9 +56,22 @@ public static class ImageIO
         return FromImage(image);
     }
 
+    /// <summary>
+    /// Loads an image file with its alpha channel as a [1,4,H,W] tensor (RGBA in [0,1]; files without alpha load as
+    /// opaque, alpha 1).
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
+    public static Tensor LoadRgba(string path)
+    {
+        using var image = LoadImage<Rgba32>(path);
+        return FromImage(image);
+    }
+
     /// <summary>Loads an image file as 8-bit RGB, checking the file before decoding it.</summary>
     /// <exception cref="ImageLoadException">The file is missing, empty, truncated, not an image or absurdly large.</exception>
-    public static Image<Rgb24> LoadImage(string path)
+    public static Image<Rgb24> LoadImage(string path) => LoadImage<Rgb24>(path);
+
+    static Image<TPixel> LoadImage<TPixel>(string path) where TPixel : unmanaged, IPixel<TPixel>
     {
         var file = new FileInfo(path);
         if (Directory.Exists(path)) throw new ImageLoadException(path, "it is a folder, not a file");
@@ -71,7 +84,7 @@ public static class ImageIO
                 $"the image is {info.Width}×{info.Height} pixels; at most {MaxSide} pixels per side and {MaxPixels:N0} in all are accepted");
         if (IsTruncated(path, info.Format))
             throw new ImageLoadException(path, $"the {info.Format.Name} file is truncated (it ends before its end marker)");
-        var image = Read(path, $"the {info.Format.Name} data is damaged", () => Image.Load<Rgb24>(path));
+        var image = Read(path, $"the {info.Format.Name} data is damaged", () => Image.Load<TPixel>(path));
         image.Mutate(x => x.AutoOrient()); // camera photos store their rotation in EXIF
         return image;
     }
@@ -85,6 +98,64 @@ public static class ImageIO
         var encoder = EncoderFor(path, quality);
         using var rgb = ToImage(image);
         AtomicFile.Write(path, stream => rgb.Save(stream, encoder));
+    }
+
+    /// <summary>
+    /// Saves one image with an alpha channel ([1,C+1,H,W] or [C+1,H,W]: RGBA, or grey and alpha) as an RGBA PNG or
+    /// WebP, atomically; alpha is stored straight (not premultiplied), clamped and rounded like the colours.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">Not 2 or 4 channels, or a format without alpha (JPEG).</exception>
+    public static void SaveRgba(Tensor image, string path, int quality = DefaultQuality)
+    {
+        if (Path.GetExtension(path).ToLowerInvariant() is ".jpg" or ".jpeg")
+            throw new InvalidSettingException($"Cannot save '{path}' with transparency: JPEG has no alpha channel; use .png or .webp.", nameof(path));
+        var encoder = EncoderFor(path, quality);
+        using var rgba = ToRgbaImage(image);
+        AtomicFile.Write(path, stream => rgba.Save(stream, encoder is PngEncoder ? PngRgbaEncoder : encoder));
+    }
+
+    /// <summary>Converts a [C+1,H,W] or [1,C+1,H,W] tensor, C = 3 (RGB) or 1 (grey), the last channel alpha, to an 8-bit RGBA image.</summary>
+    public static Image<Rgba32> ToRgbaImage(Tensor image)
+    {
+        CheckShape(image, allowBatch: false);
+        long channels = image.shape[^3];
+        if (channels is not (2 or 4))
+            throw new InvalidSettingException($"An image with transparency has RGBA (4) or grey and alpha (2) channels; got [{string.Join(",", image.shape)}].", nameof(image));
+        int height = (int)image.shape[^2], width = (int)image.shape[^1], plane = height * width;
+        float[] values;
+        using (NewDisposeScope())
+        {
+            var x = image.detach().reshape(channels, height, width);
+            var colour = ImageOps.ToRgb(x.narrow(0, 0, channels - 1));
+            values = cat([colour, x.narrow(0, channels - 1, 1)]).cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        }
+        var pixels = new Rgba32[plane];
+        for (int i = 0; i < plane; i++)
+            pixels[i] = new Rgba32(ToByte(values[i]), ToByte(values[plane + i]), ToByte(values[2 * plane + i]), ToByte(values[3 * plane + i]));
+        return Image.LoadPixelData<Rgba32>(pixels, width, height);
+    }
+
+    /// <summary>Converts an 8-bit RGBA image to a [1,4,H,W] float32 tensor in [0,1].</summary>
+    public static Tensor FromImage(Image<Rgba32> image)
+    {
+        int width = image.Width, height = image.Height, plane = width * height;
+        var values = new float[4 * plane];
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < width; x++)
+                {
+                    int i = y * width + x;
+                    values[i] = row[x].R / 255f;
+                    values[plane + i] = row[x].G / 255f;
+                    values[2 * plane + i] = row[x].B / 255f;
+                    values[3 * plane + i] = row[x].A / 255f;
+                }
+            }
+        });
+        return tensor(values, [1, 4, height, width], device: CPU);
     }
 
     /// <summary>Saves an 8-bit image like <see cref="Save(Tensor, string, int)"/> does.</summary>
@@ -184,6 +255,7 @@ public static class ImageIO
     }
 
     static readonly PngEncoder PngEncoder = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };
+    static readonly PngEncoder PngRgbaEncoder = new() { ColorType = PngColorType.RgbWithAlpha, BitDepth = PngBitDepth.Bit8 };
 
     static IImageEncoder EncoderFor(string path, int quality)
     {

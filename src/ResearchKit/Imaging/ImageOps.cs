@@ -92,6 +92,49 @@ public static class ImageOps
         };
     }
 
+    /// <summary>
+    /// Composites images with an alpha channel over a background: <paramref name="colourAndAlpha"/> is [N,C+1,H,W] in
+    /// [0,1] (the last channel alpha), <paramref name="background"/> [N,C,H,W] or [1,C,H,W]; the result, [N,C,H,W], is
+    /// alpha·colour + (1 − alpha)·background per pixel ("over" with straight, not premultiplied, alpha). Differentiable.
+    /// </summary>
+    public static Tensor Over(Tensor colourAndAlpha, Tensor background)
+    {
+        if (colourAndAlpha.dim() != 4 || colourAndAlpha.shape[1] < 2)
+            throw new InvalidSettingException($"Expected images with an alpha channel, [N,C+1,H,W]; got [{string.Join(",", colourAndAlpha.shape)}].", nameof(colourAndAlpha));
+        long colours = colourAndAlpha.shape[1] - 1;
+        if (background.dim() != 4 || background.shape[1] != colours || background.shape[2] != colourAndAlpha.shape[2] || background.shape[3] != colourAndAlpha.shape[3])
+            throw new InvalidSettingException($"The background [{string.Join(",", background.shape)}] does not match the {colours} colour channel(s) and size of [{string.Join(",", colourAndAlpha.shape)}].", nameof(background));
+        using var scope = NewDisposeScope();
+        var alpha = colourAndAlpha.narrow(1, colours, 1);
+        return (alpha * colourAndAlpha.narrow(1, 0, colours) + (1 - alpha) * background).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A grey checkerboard, [1,<paramref name="channels"/>,H,W], squares of <paramref name="square"/> pixels alternating
+    /// 0.8 and 0.6 (the top-left square light): the usual backdrop that shows where an image is transparent.
+    /// </summary>
+    public static Tensor Checkerboard(int height, int width, int channels = 3, int square = 8)
+    {
+        CheckSize(height, width);
+        if (square < 1) throw new InvalidSettingException("A checkerboard square is at least 1 pixel.", nameof(square), square);
+        using var scope = NewDisposeScope();
+        var rows = arange(height).div(square, rounding_mode: RoundingMode.floor).unsqueeze(1);
+        var columns = arange(width).div(square, rounding_mode: RoundingMode.floor).unsqueeze(0);
+        var dark = (rows + columns).remainder(2).to_type(ScalarType.Float32);
+        return (0.8f - 0.2f * dark).expand(1, channels, height, width).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Images with an alpha channel ([N,C+1,H,W]) composited over <see cref="Checkerboard"/>, for display: [N,C,H,W].</summary>
+    public static Tensor OverCheckerboard(Tensor colourAndAlpha, int square = 8)
+    {
+        if (colourAndAlpha.dim() != 4 || colourAndAlpha.shape[1] < 2)
+            throw new InvalidSettingException($"Expected images with an alpha channel, [N,C+1,H,W]; got [{string.Join(",", colourAndAlpha.shape)}].", nameof(colourAndAlpha));
+        using var scope = NewDisposeScope();
+        var board = Checkerboard((int)colourAndAlpha.shape[2], (int)colourAndAlpha.shape[3], (int)colourAndAlpha.shape[1] - 1, square)
+            .to(colourAndAlpha.dtype).to(colourAndAlpha.device);
+        return Over(colourAndAlpha, board).MoveToOuterDisposeScope();
+    }
+
     static int Scaled(long side, int target, long shorter) => (int)Math.Max(1, Math.Round((double)side * target / shorter));
 
     // The same bounds as for loading: larger results would need more memory than is sensible to ask for.

@@ -48,6 +48,23 @@ public sealed partial class Objective
     public static Objective Blur(double sigma = 1) =>
         Penalty($"blur σ={F(sigma)}", image => 0.5 * (image - ImageFilters.GaussianBlur(image.detach(), sigma)).square().sum(1).mean([1, 2]));
 
+    /// <summary>
+    /// The mean alpha of a transparent image (Mordvintsev et al. 2018), per image the mean over positions of its last
+    /// channel: a penalty (subtract it) that makes every opaque pixel pay, so the image keeps only what the objective
+    /// needs. An opaque image scores 1, a fully transparent one 0. The image must carry alpha: one channel more than
+    /// the network takes (see <see cref="Rendering.RenderPlan.Transparent"/>).
+    /// </summary>
+    public static Objective AlphaMean() =>
+        From(new ObjectiveTerm("alpha mean", [], ctx =>
+        {
+            long channels = ctx.Image.shape[1];
+            bool hasAlpha = ctx.Model is { } model ? channels == model.InputChannels + 1 : channels is 2 or 4;
+            if (!hasAlpha)
+                throw new InvalidSettingException($"The alpha-mean penalty reads the alpha channel of a transparent image (the network's channels plus alpha); " +
+                    $"this image is [{string.Join(",", ctx.Image.shape)}]. Render with plan.Transparent().", "penalties");
+            return ctx.Image.narrow(1, channels - 1, 1).mean([1, 2, 3]);
+        }));
+
     static Objective Penalty(string description, Func<Tensor, Tensor> perImage) =>
         From(new ObjectiveTerm(description, [], ctx => perImage(ctx.Image)));
 }

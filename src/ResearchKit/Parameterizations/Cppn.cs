@@ -68,7 +68,7 @@ public sealed class Cppn : Parameterization
             var a = h.atan();
             h = cat([a / 0.67, a * a / 0.6], 1); // Lucid's composite activation, roughly unit variance per half
         }
-        return h.sigmoid().reshape(Batch, 3, Height, Width);
+        return h.sigmoid().reshape(Batch, Channels, Height, Width);
     }
 
     /// <inheritdoc/>

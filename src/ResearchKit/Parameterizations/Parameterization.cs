@@ -145,6 +145,40 @@ public abstract class Parameterization : IDisposable
         new(shape.Height, shape.Width, shape.Batch, seed, layers, hidden, shape.Channels);
 
     /// <summary>
+    /// A factory for images with an alpha channel: each image from <paramref name="colour"/> plus a one-channel alpha
+    /// of the same kind (see <see cref="Parameterizations.Transparent"/>), [N,C+1,H,W].
+    /// </summary>
+    public static ParameterizationFactory WithAlpha(ParameterizationFactory colour)
+    {
+        ArgumentNullException.ThrowIfNull(colour);
+        return (shape, seed) => new Transparent(colour, shape, seed);
+    }
+
+    /// <summary>
+    /// MaCo (Fel et al. 2023): Fourier magnitude fixed to the sample photos' average spectrum, only the phase free
+    /// (see <see cref="Parameterizations.Maco"/>).
+    /// </summary>
+    public static Maco Maco(ImageShape shape, int seed = 0, bool decorrelate = true) =>
+        new(shape.Height, shape.Width, shape.Batch, seed, shape.Channels, decorrelate && shape.Channels == 3);
+
+    /// <summary>The parameterizations <see cref="Named"/> knows, by name.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["fourier", "pixel", "maco", "cppn"];
+
+    /// <summary>
+    /// The factory called <paramref name="name"/> (case-insensitive), with its published defaults: <c>fourier</c>
+    /// (Lucid's, decorrelated colour), <c>pixel</c> (sigmoid pixels), <c>maco</c> (phase only), <c>cppn</c>.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">Not one of <see cref="Names"/>.</exception>
+    public static ParameterizationFactory Named(string name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "fourier" => (shape, seed) => Fourier(shape, seed: seed),
+        "pixel" => (shape, seed) => Pixel(shape, seed: seed),
+        "maco" => (shape, seed) => Maco(shape, seed),
+        "cppn" => (shape, seed) => Cppn(shape, seed),
+        _ => throw new InvalidSettingException($"Unknown parameterization '{name}'. Valid: {string.Join(", ", Names)}.", nameof(name), name),
+    };
+
+    /// <summary>
     /// A trainable float32 leaf holding a copy of <paramref name="initial"/> (never sharing its storage, so in-place
     /// steps cannot edit the caller's tensor); owned and disposed by this parameterization.
     /// </summary>

@@ -50,8 +50,8 @@ public sealed record PriorPreset(
 }
 
 /// <summary>
-/// The presets that reproduce the papers' settings, plus this kit's bilateral variant. Lucid's recipe (and the kit's
-/// recipes built on it: Bilateral, PixelAscent) redirect the ReLU gradient for the first 16 steps, as Lucid's
+/// The presets that reproduce the papers' settings, plus this kit's bilateral variant. Lucid's recipe (and the
+/// recipes built on it: Maco, Bilateral, PixelAscent) redirect the ReLU gradient for the first 16 steps, as Lucid's
 /// render_vis does; the earlier papers' recipes keep the ordinary gradient, as they had it.
 /// </summary>
 public static class PriorPresets
@@ -116,6 +116,23 @@ public static class PriorPresets
         new Adam(0.05),
         512) { RedirectedRelu = ReluRedirect.Lucid };
 
+    /// <summary>
+    /// MaCo (Fel et al. 2023): only the Fourier phase is optimized, the amplitude spectrum fixed to natural photos'
+    /// (<see cref="Parameterizations.Maco"/>), with Lucid's transforms and Adam. The paper's own robustness recipe
+    /// (many random crops and noise per step, Nadam lr 1.0) is replaced by Lucid's, so the two presets differ only in
+    /// the parameterization. Renders record MaCo's transparency map.
+    /// </summary>
+    public static PriorPreset Maco { get; } = new(
+        "Maco",
+        "Fel et al. 2023, \"Unlocking Feature Visualization for Deeper Networks with MAgnitude Constrained Optimization\" " +
+        "(phase-only Fourier, spectrum of the sample photos; Lucid's transforms and Adam in place of the paper's crops and Nadam)",
+        (shape, seed) => Parameterization.Maco(shape, seed),
+        TransformPipeline.Standard,
+        null,
+        [],
+        new Adam(0.05),
+        512) { RedirectedRelu = ReluRedirect.Lucid };
+
     /// <summary>This kit's variant: pixels smoothed by an edge-preserving bilateral filter every 4 steps, with Lucid's transforms.</summary>
     public static PriorPreset Bilateral { get; } = new(
         "Bilateral",
@@ -145,7 +162,7 @@ public static class PriorPresets
 
     /// <summary>Every preset, in the order above.</summary>
     public static IReadOnlyList<PriorPreset> All { get; } =
-        [None, Simonyan2013, MahendranVedaldi2015, Yosinski2015a, Yosinski2015b, Yosinski2015c, Yosinski2015d, Lucid, Bilateral, PixelAscent];
+        [None, Simonyan2013, MahendranVedaldi2015, Yosinski2015a, Yosinski2015b, Yosinski2015c, Yosinski2015d, Lucid, Maco, Bilateral, PixelAscent];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="InvalidSettingException">No preset has that name; the message lists the valid ones.</exception>

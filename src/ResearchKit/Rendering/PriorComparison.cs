@@ -7,16 +7,33 @@ using ResearchKit.Priors;
 
 namespace ResearchKit.Rendering;
 
-/// <summary>One preset's render of a unit and how it measures.</summary>
-/// <param name="Preset">Preset name.</param>
-/// <param name="Paper">Where its settings come from.</param>
+/// <summary>One way of rendering, compared side by side with others: a name and what it changes in a plan.</summary>
+/// <param name="Name">How tables and sheets name it, e.g. a preset's name or <c>redirect off</c>.</param>
+/// <param name="About">Where the settings come from, or what they change.</param>
+/// <param name="Apply">The change to the comparison's plan.</param>
+public sealed record PlanVariant(string Name, string About, Func<RenderPlan, RenderPlan> Apply)
+{
+    /// <summary>The plan with <paramref name="preset"/>'s pieces (<see cref="RenderPlan.WithPreset(PriorPreset)"/>).</summary>
+    public static PlanVariant Of(PriorPreset preset) => new(preset.Name, preset.Paper, plan => plan.WithPreset(preset));
+}
+
+/// <summary>One variant's render of a unit and how it measures.</summary>
+/// <param name="Preset">The preset's (or variant's) name.</param>
+/// <param name="Paper">Where its settings come from (a variant's <see cref="PlanVariant.About"/>).</param>
 /// <param name="Result">The render (owns its image).</param>
-/// <param name="Objective">The objective measured on the final image, with no transforms.</param>
+/// <param name="Objective">The objective measured on the final image, with no transforms (mean over a batch).</param>
 /// <param name="TotalVariation">Mean total variation (β = 1) of the final image: lower is smoother.</param>
 /// <param name="HighFrequencyEnergy">Share of spectral power above half the Nyquist frequency: natural photos have little.</param>
 /// <param name="Seconds">Wall-clock time of the render.</param>
+/// <param name="PerImage">The same measures for each image of the batch.</param>
 public sealed record PriorComparisonRow(string Preset, string Paper, RenderResult Result, double Objective,
-    double TotalVariation, double HighFrequencyEnergy, double Seconds);
+    double TotalVariation, double HighFrequencyEnergy, double Seconds, IReadOnlyList<ImageMeasures> PerImage);
+
+/// <summary>How one rendered image measures.</summary>
+/// <param name="Objective">The objective's value for this image, with no transforms.</param>
+/// <param name="TotalVariation">Total variation (β = 1).</param>
+/// <param name="HighFrequencyEnergy">Share of spectral power above half the Nyquist frequency.</param>
+public sealed record ImageMeasures(double Objective, double TotalVariation, double HighFrequencyEnergy);
 
 /// <summary>
 /// One objective rendered under several prior presets with the same size and seed, each image measured: the priors
@@ -47,40 +64,73 @@ public sealed class PriorComparison : IDisposable
         Action<PriorPreset, RenderFrame>? onFrame = null, int frameInterval = 8, CancellationToken cancellation = default)
     {
         var chosen = (presets ?? PriorPresets.All).ToList();
-        int total = chosen.Sum(p => steps ?? p.DefaultSteps), before = 0;
+        return Run(plan, chosen.Select(PlanVariant.Of), steps,
+            onFrame is null ? null : (variant, frame) => onFrame(chosen.First(p => p.Name == variant.Name), frame), frameInterval, cancellation);
+    }
+
+    /// <summary>
+    /// Renders <paramref name="plan"/> changed by each variant (e.g. with the redirected ReLU gradient off, for 16 steps
+    /// and throughout), with the plan's size, seed and device, as <see cref="Run(RenderPlan, IEnumerable{PriorPreset}?, int?, Action{PriorPreset, RenderFrame}?, int, CancellationToken)"/> does presets.
+    /// </summary>
+    public static PriorComparison Run(RenderPlan plan, IEnumerable<PlanVariant> variants, int? steps = null,
+        Action<PlanVariant, RenderFrame>? onFrame = null, int frameInterval = 8, CancellationToken cancellation = default)
+    {
+        var plans = variants.Select(v => (variant: v, plan: steps is { } n ? v.Apply(plan).Steps(n) : v.Apply(plan))).ToList();
+        int total = plans.Sum(p => p.plan.StepCount), before = 0;
         var rows = new List<PriorComparisonRow>();
-        foreach (var (preset, index) in chosen.Select((p, i) => (p, i)))
+        foreach (var ((variant, variantPlan), index) in plans.Select((p, i) => (p, i)))
         {
             if (cancellation.IsCancellationRequested) break;
-            var presetPlan = plan.WithPreset(preset).InStage(new RenderStage($"[{index + 1}/{chosen.Count}] {preset.Name}", before, total));
-            if (steps is { } n) presetPlan = presetPlan.Steps(n);
-            if (onFrame is not null) presetPlan = presetPlan.Every(frameInterval, f => onFrame(preset, f));
-            before += presetPlan.StepCount;
+            // Inside a longer run (the plan's stage), the renders count as part of it.
+            var stage = plan.Stage is { } outer
+                ? new RenderStage($"{outer.Label} · [{index + 1}/{plans.Count}] {variant.Name}", outer.StepsBefore + before, outer.TotalSteps)
+                : new RenderStage($"[{index + 1}/{plans.Count}] {variant.Name}", before, total);
+            var staged = variantPlan.InStage(stage);
+            if (onFrame is not null) staged = staged.Every(frameInterval, f => onFrame(variant, f));
+            before += staged.StepCount;
             var clock = Stopwatch.StartNew();
-            var result = presetPlan.Run(cancellation);
+            var result = staged.Run(cancellation);
             clock.Stop();
-            rows.Add(new PriorComparisonRow(preset.Name, preset.Paper, result,
-                plan.Objective.Measure(plan.Model, result.Images).Average(),
-                ImageStatistics.TotalVariation(result.Images, beta: 1).mean().item<float>(),
-                ImageStatistics.HighFrequencyEnergy(result.Images).Average(),
-                clock.Elapsed.TotalSeconds));
+            var objective = plan.Objective.Measure(plan.Model, result.Images);
+            using var variation = ImageStatistics.TotalVariation(result.Images, beta: 1);
+            var totalVariation = variation.to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            var highFrequency = ImageStatistics.HighFrequencyEnergy(result.Images);
+            rows.Add(new PriorComparisonRow(variant.Name, variant.About, result, objective.Average(), totalVariation.Average(),
+                highFrequency.Average(), clock.Elapsed.TotalSeconds,
+                [.. objective.Select((value, i) => new ImageMeasures(value, totalVariation[i], highFrequency[i]))]));
         }
         return new PriorComparison(plan.Objective, Provenance.Of(plan.Model, plan.SeedValue, plan.Command), rows);
     }
 
-    /// <summary>The renders side by side, each captioned with its preset and the activation reached.</summary>
+    /// <summary>
+    /// The renders side by side, each captioned with its preset and the activation reached; a batch gets a row per
+    /// preset, an image per column.
+    /// </summary>
     public ContactSheet Sheet(int columns = 4)
     {
-        var sheet = ContactSheet.Create(columns).Title($"{Provenance.Model} {Objective}");
-        foreach (var row in Rows) sheet.Add(row.Result.Images, string.Create(CultureInfo.InvariantCulture, $"{row.Preset} {row.Objective:0.##}"));
+        int batch = Rows.Count > 0 ? Rows[0].PerImage.Count : 1;
+        var sheet = ContactSheet.Create(batch > 1 ? batch : columns).Title($"{Provenance.Model} {Objective}");
+        foreach (var row in Rows)
+            for (int i = 0; i < row.PerImage.Count; i++)
+            {
+                string caption = string.Create(CultureInfo.InvariantCulture, $"{row.Preset} {row.PerImage[i].Objective:0.##}");
+                if (row.Result.Settings.Transparent) sheet.AddTransparent(row.Result.Image(i), caption);
+                else sheet.Add(row.Result.Image(i), caption);
+            }
         return sheet;
     }
 
-    /// <summary>The measurements as a Markdown table.</summary>
-    public string ToMarkdown() =>
-        "| preset | objective | total variation | high-frequency energy | seconds |\n|---|---:|---:|---:|---:|\n" +
-        string.Concat(Rows.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"| {r.Preset} | {r.Objective:0.###} | {r.TotalVariation:0.####} | {r.HighFrequencyEnergy:0.####} | {r.Seconds:0.#} |\n")));
+    /// <summary>The measurements as a Markdown table (means over a batch), and for a batch one more with every image.</summary>
+    public string ToMarkdown()
+    {
+        var table = "| preset | objective | total variation | high-frequency energy | seconds |\n|---|---:|---:|---:|---:|\n" +
+            string.Concat(Rows.Select(r => string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Preset} | {r.Objective:0.###} | {r.TotalVariation:0.####} | {r.HighFrequencyEnergy:0.####} | {r.Seconds:0.#} |\n")));
+        if (Rows.Count == 0 || Rows[0].PerImage.Count == 1) return table;
+        return table + "\n| preset | image | objective | total variation | high-frequency energy |\n|---|---:|---:|---:|---:|\n" +
+            string.Concat(Rows.SelectMany(r => r.PerImage.Select((m, i) => string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Preset} | {i} | {m.Objective:0.###} | {m.TotalVariation:0.####} | {m.HighFrequencyEnergy:0.####} |\n"))));
+    }
 
     /// <summary>
     /// Writes the contact sheet to <paramref name="path"/>, the table beside it (<c>.md</c>) and a <see cref="Sidecar"/>
@@ -105,6 +155,7 @@ public sealed class PriorComparison : IDisposable
                 totalVariation = r.TotalVariation,
                 highFrequencyEnergy = r.HighFrequencyEnergy,
                 seconds = r.Seconds,
+                perImage = r.PerImage,
                 stop = r.Result.Stop,
                 settings = r.Result.Settings,
             }),

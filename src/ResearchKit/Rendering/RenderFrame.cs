@@ -98,7 +98,7 @@ public static class RenderStopExplanation
         RenderStop.NonFinite => $"the objective or its gradient became NaN or infinite at step {stepsDone + 1}; the image is the last finite one (after {stepsDone} steps)",
         RenderStop.Dead => $"dead start: the objective stayed exactly 0 (or no gradient reached the image) for the first {stepsDone} steps, " +
             "so the units it reads are silent for this start and the image did not change. Remedies: the redirected ReLU gradient " +
-            "(--redirect-relu 16, RenderPlan.RedirectRelu(ReluRedirect.Lucid); on in the lucid, bilateral and pixelascent presets), " +
+            "(--redirect-relu 16, RenderPlan.RedirectRelu(ReluRedirect.Lucid); on in the lucid, maco, bilateral and pixelascent presets), " +
             "or throughout if it was already on; another seed or a larger image; a unit the network can reach through ReLUs",
         _ => stop.ToString(),
     };

@@ -216,6 +216,36 @@ public sealed record RenderPlan
     /// <summary>Smallest tile side.</summary>
     public const int MinTile = 32;
 
+    /// <summary>
+    /// Whether the render sums |∂loss/∂image| over its steps into a transparency map (MaCo's attribution, Fel et al.
+    /// 2023; <see cref="RenderResult.TransparencyMap"/>); null (the default) records it for MaCo parameterizations only.
+    /// </summary>
+    public bool? TransparencyMap { get; init; }
+
+    /// <summary>Records the transparency map (true), never (false), or for MaCo only (null); see <see cref="TransparencyMap"/>.</summary>
+    public RenderPlan WithTransparencyMap(bool? record = true) => this with { TransparencyMap = record };
+
+    /// <summary>
+    /// Renders with transparency (Mordvintsev et al. 2018): the parameterization gains an alpha channel
+    /// (<see cref="Parameterization.WithAlpha"/>), a <see cref="RandomBackground"/> goes first in the transforms so the
+    /// network sees the image over new noise every step, and <paramref name="alphaPenalty"/> × <see cref="Objective.AlphaMean"/>
+    /// joins the penalties, so the image keeps only what the objective needs. The result is RGBA (alpha last). Call it
+    /// after choosing the parameterization and transforms: it wraps the ones the plan has.
+    /// </summary>
+    public RenderPlan Transparent(double alphaPenalty = 1)
+    {
+        if (!(alphaPenalty >= 0) || !double.IsFinite(alphaPenalty))
+            throw new InvalidSettingException("The alpha penalty's weight must be ≥ 0 and finite.", nameof(alphaPenalty), alphaPenalty);
+        var alpha = alphaPenalty * Objective.AlphaMean();
+        return this with
+        {
+            CreateParameterization = Parameterization.WithAlpha(CreateParameterization),
+            Transforms = Transforms is TransformPipeline pipeline ? pipeline.BehindRandomBackground() : new TransformPipeline([new RandomBackground(), Transforms]),
+            Penalties = alphaPenalty == 0 ? Penalties : Penalties is null ? alpha : Penalties + alpha,
+            PresetName = null,
+        };
+    }
+
     /// <summary>Runs the plan (see <see cref="Renderer.Run"/>).</summary>
     public RenderResult Run(CancellationToken cancellation = default) => Renderer.Run(this, cancellation);
 }

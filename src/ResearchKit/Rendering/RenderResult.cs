@@ -5,11 +5,18 @@ using static TorchSharp.torch;
 namespace ResearchKit.Rendering;
 
 /// <summary>What a render produced: the image(s), the per-step history, the settings and provenance, and why it stopped.</summary>
-public sealed class RenderResult(Tensor images, RenderHistory history, RenderSettings settings, Provenance provenance, RenderStop stop, int stepsDone)
+public sealed class RenderResult(Tensor images, RenderHistory history, RenderSettings settings, Provenance provenance, RenderStop stop, int stepsDone,
+    Tensor? transparencyMap = null)
     : IDisposable
 {
-    /// <summary>Final images, [N,C,H,W] in [0,1], on the CPU.</summary>
+    /// <summary>Final images, [N,C,H,W] in [0,1], on the CPU; with alpha last when <see cref="RenderSettings.Transparent"/>.</summary>
     public Tensor Images { get; } = images;
+    /// <summary>
+    /// MaCo's transparency map (Fel et al. 2023), [N,1,H,W] on the CPU: per pixel the sum over steps of |∂loss/∂image|
+    /// over channels, so where the objective was sensitive; null unless the plan recorded it
+    /// (<see cref="RenderPlan.TransparencyMap"/>). <see cref="Save"/> writes it beside the image.
+    /// </summary>
+    public Tensor? TransparencyMap { get; } = transparencyMap;
     /// <summary>Objective and term values per step.</summary>
     public RenderHistory History { get; } = history;
     /// <summary>What the render did.</summary>
@@ -28,24 +35,61 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
 
     /// <summary>
     /// Writes the image to <paramref name="path"/> (a batch becomes a grid there and one file per item beside it,
-    /// <c>name-0.png</c>, ...) and its <see cref="Sidecar"/> (<c>name.json</c>), each atomically.
+    /// <c>name-0.png</c>, ...) and its <see cref="Sidecar"/> (<c>name.json</c>), each atomically. Transparent renders
+    /// are written as RGBA (their grid over a checkerboard). A <see cref="TransparencyMap"/> goes beside the image as
+    /// <c>name-transparency.png</c> (grey, each map divided by its maximum) and <c>name-transparency-rgba.png</c> (the
+    /// image's colours with that map as alpha).
     /// </summary>
     /// <returns>The files written.</returns>
     /// <exception cref="OutputExistsException">A file exists and <paramref name="overwrite"/> is false.</exception>
     public IReadOnlyList<string> Save(string path, bool overwrite = false)
     {
-        var items = Enumerable.Range(0, (int)Images.shape[0]).Select(i => ItemPath(path, i)).ToList();
-        var images = Images.shape[0] == 1 ? [path] : items.Append(path).ToList();
-        Outputs.EnsureWritable(overwrite, images.Append(Sidecar.PathFor(path)));
-        if (Images.shape[0] == 1)
-            ImageIO.Save(Images, path);
-        else
+        using var scope = NewDisposeScope();
+        var outputs = new List<(Tensor Images, string Path, bool Rgba)> { (Images, path, Settings.Transparent) };
+        if (TransparencyMap is not null)
         {
-            for (int i = 0; i < items.Count; i++) ImageIO.Save(Image(i), items[i]);
-            ContactSheet.Create(columns: (int)Math.Ceiling(Math.Sqrt(items.Count))).AddBatch(Images).Save(path);
+            var map = TransparencyMap / TransparencyMap.amax([1, 2, 3], keepdim: true).clamp_min(1e-30);
+            var colour = Settings.Transparent ? Images.narrow(1, 0, Images.shape[1] - 1) : Images;
+            outputs.Add((map, SuffixedPath(path, "-transparency"), false));
+            outputs.Add((cat([colour, map], 1), SuffixedPath(path, "-transparency-rgba"), true));
         }
-        return [.. images, Sidecar.Write(path, Provenance, Settings, Outcome)];
+        var files = outputs.SelectMany(o => FilesFor(o.Path)).ToList();
+        Outputs.EnsureWritable(overwrite, files.Append(Sidecar.PathFor(path)));
+        foreach (var (images, target, rgba) in outputs) SaveImages(images, target, rgba);
+        return [.. files, Sidecar.Write(path, Provenance, Settings, Outcome)];
     }
+
+    IEnumerable<string> FilesFor(string path) =>
+        Images.shape[0] == 1 ? [path] : Enumerable.Range(0, (int)Images.shape[0]).Select(i => ItemPath(path, i)).Append(path);
+
+    static void SaveImages(Tensor images, string path, bool rgba)
+    {
+        if (images.shape[0] == 1)
+        {
+            if (rgba) ImageIO.SaveRgba(images, path);
+            else ImageIO.Save(images, path);
+            return;
+        }
+        var sheet = ContactSheet.Create(columns: (int)Math.Ceiling(Math.Sqrt(images.shape[0])));
+        for (int i = 0; i < images.shape[0]; i++)
+        {
+            var item = images[i..(i + 1)];
+            if (rgba)
+            {
+                ImageIO.SaveRgba(item, ItemPath(path, i));
+                sheet.AddTransparent(item);
+            }
+            else
+            {
+                ImageIO.Save(item, ItemPath(path, i));
+                sheet.Add(item);
+            }
+        }
+        sheet.Save(path);
+    }
+
+    static string SuffixedPath(string path, string suffix) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}{suffix}{Path.GetExtension(path)}");
 
     /// <summary>The sidecar: provenance, settings, and the outcome with the objective curve.</summary>
     public string ToJson() => Sidecar.ToJson(Provenance, Settings, Outcome);
@@ -59,9 +103,12 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
         objectiveCurve = History.Objective,
     };
 
-    static string ItemPath(string path, int index) =>
-        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-{index}{Path.GetExtension(path)}");
+    static string ItemPath(string path, int index) => SuffixedPath(path, $"-{index}");
 
     /// <inheritdoc/>
-    public void Dispose() => Images.Dispose();
+    public void Dispose()
+    {
+        Images.Dispose();
+        TransparencyMap?.Dispose();
+    }
 }

@@ -34,6 +34,10 @@ public sealed record RenderSettings
     public required int Steps { get; init; }
     /// <summary>When the redirected ReLU gradient applied.</summary>
     public ReluRedirect RedirectedRelu { get; init; }
+    /// <summary>Whether the images carry an alpha channel (last), from <see cref="RenderPlan.Transparent"/>.</summary>
+    public bool Transparent { get; init; }
+    /// <summary>Whether the render recorded a transparency map (<see cref="RenderResult.TransparencyMap"/>).</summary>
+    public bool TransparencyMap { get; init; }
     /// <summary>Gradients computed over tiles of at most this many pixels per side; null for the whole image at once.</summary>
     public int? Tile { get; init; }
 }

@@ -35,6 +35,7 @@ public static class Renderer
         var stage = plan.Stage ?? new RenderStage("", 0, plan.StepCount);
         var transforms = plan.EffectiveTransforms();
         var history = new RenderHistory();
+        var transparencyMap = NewTransparencyMap(plan, parameterization);
 
         Tensor lastGood = Snapshot(parameterization);
         var stop = RenderStop.Completed;
@@ -48,6 +49,7 @@ public static class Renderer
             using var pass = model.Pass();
             optimizer.ZeroGrad();
             var image = parameterization.Image();
+            if (transparencyMap is not null) image.retain_grad();
             var input = transforms.Apply(image, random);
             Tensor values;
             try
@@ -67,6 +69,7 @@ public static class Renderer
             var read = cat([values, stack(gradientSize).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
             silent &= read[0] == 0 || read[^1] == 0;
+            transparencyMap?.add_(image.grad!.abs().sum(1, keepdim: true));
             optimizer.Step();
             using (no_grad())
             {
@@ -98,7 +101,8 @@ public static class Renderer
             if (current.isfinite().all().item<bool>()) (lastGood, current) = (current, lastGood);
             current.Dispose();
         }
-        return new RenderResult(lastGood, history, Settings(plan, transforms, parameterization), Provenance.Of(model, plan.SeedValue, plan.Command), stop, done);
+        return new RenderResult(lastGood, history, Settings(plan, transforms, parameterization) with { TransparencyMap = transparencyMap is not null },
+            Provenance.Of(model, plan.SeedValue, plan.Command), stop, done, OnCpu(transparencyMap));
     }
 
     /// <summary>
@@ -131,5 +135,24 @@ public static class Renderer
         Steps = plan.StepCount,
         Tile = plan.Tile,
         RedirectedRelu = plan.RedirectedRelu,
+        Transparent = parameterization is Transparent,
     };
+
+    // MaCo's transparency map (Fel et al. 2023): Σ over steps of |∂loss/∂image|, summed over channels, [N,1,H,W];
+    // null unless the plan asks for it (by default: MaCo parameterizations).
+    static Tensor? NewTransparencyMap(RenderPlan plan, Parameterization parameterization)
+    {
+        if (!(plan.TransparencyMap ?? parameterization is Maco)) return null;
+        using var scope = NewDisposeScope();
+        return zeros([parameterization.Batch, 1, parameterization.Height, parameterization.Width], device: parameterization.Device).DetachFromDisposeScope();
+    }
+
+    static Tensor? OnCpu(Tensor? map)
+    {
+        if (map is null) return null;
+        using var scope = NewDisposeScope();
+        var cpu = map.to(CPU, copy: true).DetachFromDisposeScope();
+        map.Dispose();
+        return cpu;
+    }
 }

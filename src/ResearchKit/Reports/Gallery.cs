@@ -143,7 +143,7 @@ public sealed partial class Gallery
                 using var result = Render.Plan(_model, Objective.Channel(block, channel)).Size(_settings.Size).Steps(_settings.Steps).Seed(_settings.Seed)
                     .ReportTo(Steps(section, $"{block}:{channel}")).Run(_cancellation);
                 result.Save(Path.Combine(_images, name), overwrite: true);
-                figures.Add(Figure(name, $"{block}:{channel}, activation {F(result.FinalObjective)}", result.Stop));
+                figures.Add(Figure(name, $"{block} channel {channel}: activation {F(result.FinalObjective)}", result));
                 curves[$"{block}:{channel}"] = [.. result.History.Objective];
                 steps = [.. result.History.Steps];
             }
@@ -167,7 +167,7 @@ public sealed partial class Gallery
         {
             string name = $"prior-{row.Preset}.png";
             row.Result.Save(Path.Combine(_images, name), overwrite: true);
-            figures.Add(Figure(name, $"{row.Preset}: {F(row.Objective)}", row.Result.Stop));
+            figures.Add(Figure(name, $"{row.Preset}: activation {F(row.Objective)}", row.Result));
             spectra[row.Preset] = ImageStatistics.RadialPowerSpectrum(row.Result.Images);
         }
         var table = HtmlPage.Table(["preset", "source", "activation", "total variation", "high-frequency energy"],
@@ -181,15 +181,8 @@ public sealed partial class Gallery
     }
 
     /// <summary>A render's image in the grid: captioned, its sidecar linked, flagged when it did not complete.</summary>
-    static string Figure(string name, string caption, RenderStop stop) =>
-        HtmlPage.Figure("images/" + name, caption, "images/" + Sidecar.PathFor(name), Flag(stop));
-
-    static string? Flag(RenderStop stop) => stop switch
-    {
-        RenderStop.NonFinite => "failed: the objective became NaN or infinite; the last finite image is shown",
-        RenderStop.Cancelled => "cancelled before the last step",
-        _ => null,
-    };
+    static string Figure(string name, string caption, RenderResult result) =>
+        HtmlPage.Figure("images/" + name, caption, "images/" + Sidecar.PathFor(name), RenderFlag.For(result.Stop, result.StepsDone));
 
     string SaveImage(Tensor image, string name)
     {

@@ -15,6 +15,7 @@ namespace ResearchKit.Transforms;
 [JsonDerivedType(typeof(RandomRotate), "rotate")]
 [JsonDerivedType(typeof(CropOrPad), "cropOrPad")]
 [JsonDerivedType(typeof(Resize), "resize")]
+[JsonDerivedType(typeof(RandomBackground), "randomBackground")]
 [JsonDerivedType(typeof(TransformPipeline), "pipeline")]
 public interface ITransform
 {

@@ -69,6 +69,12 @@ public sealed class TransformPipeline : ITransform
     /// <summary>Then resize to <paramref name="height"/>×<paramref name="width"/>.</summary>
     public TransformPipeline Resize(int height, int width) => Then(new Resize(height, width));
 
+    /// <summary>
+    /// This pipeline behind a <see cref="RandomBackground"/>: images with an alpha channel are composited over random
+    /// noise first, then transformed as before.
+    /// </summary>
+    public TransformPipeline BehindRandomBackground(double std = 0.5) => new([new RandomBackground(std), .. Steps]);
+
     /// <summary>The side, in pixels, that pixel amounts of the published pipelines (Lucid's pad 12, jitter 8 and 4) were chosen for.</summary>
     public const int ReferenceSide = 224;
 

@@ -113,4 +113,25 @@ public class ChartTests
         Assert.Contains("(function (define, module, exports) {", loader);
         Assert.Single(Regex.Matches(loader, "</script", RegexOptions.IgnoreCase));
     }
+
+    [Fact]
+    public void Charts_fill_their_container_with_the_legend_in_rows_below_the_plot()
+    {
+        var figure = Chart.ObjectiveCurves("curves", new Dictionary<string, double[]>
+        {
+            ["Lucid (Olah et al. 2017): decorrelated Fourier + robustness transforms"] = [1, 2],
+            ["None"] = [0, 0],
+        }, [1, 2]);
+
+        var layout = Parse(figure)["layout"]!;
+        Assert.Null(layout["width"]);
+        Assert.True(layout["autosize"]!.GetValue<bool>());
+        Assert.Equal(360, layout["height"]!.GetValue<int>());
+        Assert.Equal("h", layout["legend"]!["orientation"]!.GetValue<string>());
+        Assert.Equal(("container", 0, "bottom"), (layout["legend"]!["yref"]!.GetValue<string>(), layout["legend"]!["y"]!.GetValue<int>(),
+            layout["legend"]!["yanchor"]!.GetValue<string>()));
+        Assert.True(Parse(figure)["config"]!["responsive"]!.GetValue<bool>());
+        Assert.Contains("window.researchKitFitLegend(chart)", figure.ToHtmlFragment("c"));
+        Assert.Contains("window.researchKitFitLegend = window.researchKitFitLegend || function (chart)", PlotlyJs.LoaderHtml());
+    }
 }

@@ -89,6 +89,40 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Visualize_with_maco_and_transparency_writes_an_rgba_png_and_the_transparency_map()
+    {
+        var output = Path.Combine(_folder, "t.png");
+        var (code, _, error) = CliProcess.Run(_folder, "visualize", "--layer", "layer1", "--channel", "0", "--steps", "3", "--size", "32",
+            "--param", "maco", "--transparency", "--out", output);
+        Assert.True(code == 0, error);
+        using (var image = ImageIO.LoadRgba(output))
+        {
+            Assert.Equal([1, 4, 32, 32], image.shape);
+            Assert.True(image.narrow(1, 3, 1).min().item<float>() < 1, "the alpha channel is all opaque");
+        }
+        using (var map = ImageIO.Load(Path.Combine(_folder, "t-transparency.png"))) Assert.Equal(1f, map.max().item<float>());
+        using (var rgba = ImageIO.LoadRgba(Path.Combine(_folder, "t-transparency-rgba.png"))) Assert.Equal([1, 4, 32, 32], rgba.shape);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(output, ".json")));
+        var settings = json.RootElement.GetProperty("settings");
+        Assert.StartsWith("maco+decorrelated", settings.GetProperty("parameterization").GetString());
+        Assert.True(settings.GetProperty("transparent").GetBoolean());
+        Assert.True(settings.GetProperty("transparencyMap").GetBoolean());
+    }
+
+    [Fact]
+    public void Priors_renders_several_channels_as_one_batch_and_measures_each_image()
+    {
+        var (code, output, error) = CliProcess.Run(_folder, "priors", "--layer", "layer1", "--channels", "0", "3", "--presets", "lucid", "maco",
+            "--steps", "2", "--size", "32", "--out", "several.png");
+        Assert.True(code == 0, error);
+        Assert.Contains("| Maco | 1 |", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "several.json")));
+        var rows = json.RootElement.GetProperty("settings").GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(["Lucid", "Maco"], rows.Select(r => r.GetProperty("preset").GetString()));
+        Assert.All(rows, r => Assert.Equal(2, r.GetProperty("perImage").GetArrayLength()));
+    }
+
+    [Fact]
     public void Every_json_the_command_line_writes_uses_camel_case_names()
     {
         var (code, _, error) = CliProcess.Run(_folder, "priors", "--layer", "layer1", "--channel", "0", "--presets", "none", "lucid",

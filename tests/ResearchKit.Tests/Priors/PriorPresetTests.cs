@@ -20,7 +20,7 @@ public class PriorPresetTests
     public void Presets_have_unique_names_and_are_found_case_insensitively()
     {
         Assert.Equal(
-            ["None", "Simonyan2013", "MahendranVedaldi2015", "Yosinski2015a", "Yosinski2015b", "Yosinski2015c", "Yosinski2015d", "Lucid", "Bilateral", "PixelAscent"],
+            ["None", "Simonyan2013", "MahendranVedaldi2015", "Yosinski2015a", "Yosinski2015b", "Yosinski2015c", "Yosinski2015d", "Lucid", "Maco", "Bilateral", "PixelAscent"],
             PriorPresets.All.Select(p => p.Name));
         Assert.Same(PriorPresets.Lucid, PriorPresets.Get("lucid"));
         Assert.Same(PriorPresets.Yosinski2015c, PriorPresets.Get(" YOSINSKI2015C "));

@@ -1,3 +1,4 @@
+using ResearchKit.Diagnostics;
 using ResearchKit.Imaging;
 using ResearchKit.Models;
 using ResearchKit.Objectives;
@@ -69,6 +70,56 @@ public sealed class DeadStartTests : IDisposable
         using var on = Plan().RedirectRelu(ReluRedirect.Throughout).Run();
         Assert.Equal(40, on.StepsDone);
         Assert.Equal(RenderStop.Dead, on.Stop);
+    }
+
+    [Fact]
+    public void The_silent_unit_study_finds_the_channel_silent_on_grey_and_shows_what_the_redirect_buys()
+    {
+        using var reachable = SilentChannelModel(margin: 0.02);
+        Assert.Equal([0], SilentUnits.OnGrey(reachable, "b", 32, 32));
+        using var photo = full([1, 3, 32, 32], 0.5f);
+        using var study = SilentUnits.Study(Plan(reachable), "b", count: 4, new Dictionary<string, Tensor> { ["grey"] = photo },
+            [ReluRedirect.Off, ReluRedirect.Lucid]);
+        var rows = Assert.Single(study.Channels).Renders.Rows;
+        Assert.Equal(RenderStop.Dead, rows[0].Result.Stop);
+        Assert.True(rows[1].Objective > study.Channels[0].BestPhoto, $"redirected {rows[1].Objective} vs grey {study.Channels[0].BestPhoto}");
+        var summary = study.Summary();
+        Assert.Equal((0, 1), (summary[0].PastBestPhoto, summary[1].PastBestPhoto));
+        Assert.Contains("| 0 | 0 (grey) | 0 (dead) |", study.ToMarkdown());
+        string folder = Directory.CreateTempSubdirectory("rk-silent-").FullName;
+        try
+        {
+            var files = study.Save(Path.Combine(folder, "s.png"));
+            Assert.All(files, f => Assert.True(File.Exists(f), f));
+            Assert.Contains("\"redirectedRelu\": \"first 16 steps\"", File.ReadAllText(Path.Combine(folder, "s.json")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Without_a_relu_the_redirect_changes_nothing_and_a_zero_objective_is_still_reported_dead()
+    {
+        manual_seed(9);
+        var a = nn.Conv2d(3, 4, 3, padding: 1);
+        var b = nn.Conv2d(4, 2, 3, padding: 1);
+        using (no_grad())
+        {
+            // Channel 1 of "b" reads nothing: zero weights and bias, so it is 0 for every image.
+            b.weight![1].zero_();
+            b.bias![1] = 0f;
+        }
+        using var model = new SequentialModel("tanh", [("a", nn.Sequential(a, nn.Tanh())), ("b", b)], 32, 32);
+        using var off = Render.Plan(model, "b:0").Size(32).Steps(12).Seed(4).RedirectRelu(ReluRedirect.Off).Run();
+        using var on = Render.Plan(model, "b:0").Size(32).Steps(12).Seed(4).RedirectRelu(ReluRedirect.Throughout).Run();
+        Assert.Equal(0, (off.Images - on.Images).abs().max().item<float>());
+        Assert.Equal(off.History.Objective, on.History.Objective);
+
+        using var zero = Render.Plan(model, "b:1").Size(32).Steps(20).Seed(4).Run();
+        Assert.Equal(RenderStop.Dead, zero.Stop);
+        Assert.Equal(Renderer.DeadAfterSteps, zero.StepsDone);
     }
 
     [Fact]
