@@ -11,7 +11,9 @@ namespace ResearchKit.Parameterizations;
 /// comes from the six sample photos in <c>data/</c> (<see cref="SampleImages"/>), computed at run time for the exact
 /// size asked (no resampling of a stored table, which would blur the spectrum's 1/f fall-off) and cached per size.
 /// Each photo is scaled to cover the size at 1× and 2× and cut into up to nine crops per scale (corners, edge
-/// middles, centre); each crop's channel means are removed, and |rfft2| (orthonormal) is averaged over all crops.
+/// middles, centre); each crop's channel means are removed, it is multiplied by a 2-D Hann window (scaled to keep its
+/// power) and |rfft2| (orthonormal) is averaged over all crops. Without the window the crops' edges, which do not
+/// wrap around, put a bright cross on the frequency axes, and every MaCo image inherits horizontal and vertical streaks.
 /// </summary>
 public static class NaturalSpectrum
 {
@@ -28,7 +30,7 @@ public static class NaturalSpectrum
     {
         if (channels is not (1 or 3))
             throw new InvalidSettingException($"The natural spectrum comes from photos: RGB (3 channels) or grey (1); a {channels}-channel image has no photo equivalent.", nameof(channels), channels);
-        if (height < 2 || width < 2) throw new InvalidSettingException($"A spectrum needs at least 2x2 pixels; got {width}x{height}.", nameof(height));
+        if (height < 4 || width < 4) throw new InvalidSettingException($"A spectrum needs at least 4x4 pixels; got {width}x{height}.", nameof(height));
         var key = (height, width, channels, decorrelate && channels == 3);
         var values = Cache.GetOrAdd(key, k => Compute(k.Height, k.Width, k.Channels, k.Decorrelate));
         return tensor(values, [1, channels, height, width / 2 + 1]);
@@ -38,6 +40,8 @@ public static class NaturalSpectrum
     {
         using var scope = NewDisposeScope();
         var sum = zeros([1, channels, height, width / 2 + 1], dtype: ScalarType.Float64);
+        var window = hann_window(height, periodic: false, dtype: ScalarType.Float64).unsqueeze(1) * hann_window(width, periodic: false, dtype: ScalarType.Float64).unsqueeze(0);
+        window = window / window.square().mean().sqrt();
         int count = 0;
         foreach (var path in SampleImages.All)
         {
@@ -53,7 +57,7 @@ public static class NaturalSpectrum
                     {
                         var crop = resized.narrow(2, top, height).narrow(3, left, width).to_type(ScalarType.Float64);
                         crop = channels == 1 ? ImageOps.ToChannels(crop, 1) : decorrelate ? ColorDecorrelation.FromRgb(crop) : crop;
-                        crop = crop - crop.mean([2, 3], keepdim: true);
+                        crop = (crop - crop.mean([2, 3], keepdim: true)) * window;
                         sum.add_(fft.rfft2(crop, norm: FFTNormType.Ortho).abs());
                         count++;
                     }

@@ -218,7 +218,7 @@ public sealed record RenderPlan
 
     /// <summary>
     /// Whether the render sums |∂loss/∂image| over its steps into a transparency map (MaCo's attribution, Fel et al.
-    /// 2023; <see cref="RenderResult.TransparencyMap"/>); null (the default) records it for MaCo parameterizations only.
+    /// 2023; <see cref="RenderResult.TransparencyMap"/>); null (the default) records it for MaCo parameterizations only (with or without alpha).
     /// </summary>
     public bool? TransparencyMap { get; init; }
 

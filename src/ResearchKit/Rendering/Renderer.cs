@@ -69,7 +69,7 @@ public static class Renderer
             var read = cat([values, stack(gradientSize).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
             silent &= read[0] == 0 || read[^1] == 0;
-            transparencyMap?.add_(image.grad!.abs().sum(1, keepdim: true));
+            if (transparencyMap is not null && image.grad is { } imageGradient) transparencyMap.add_(imageGradient.abs().sum(1, keepdim: true));
             optimizer.Step();
             using (no_grad())
             {
@@ -142,7 +142,7 @@ public static class Renderer
     // null unless the plan asks for it (by default: MaCo parameterizations).
     static Tensor? NewTransparencyMap(RenderPlan plan, Parameterization parameterization)
     {
-        if (!(plan.TransparencyMap ?? parameterization is Maco)) return null;
+        if (!(plan.TransparencyMap ?? parameterization is Maco or Transparent { Colour: Maco })) return null;
         using var scope = NewDisposeScope();
         return zeros([parameterization.Batch, 1, parameterization.Height, parameterization.Width], device: parameterization.Device).DetachFromDisposeScope();
     }
