@@ -18,13 +18,13 @@ public sealed partial class Objective
         {
             var first = ChannelMean(ctx, layer, a);
             var second = ChannelMean(ctx, layer, b);
-            var weight = InterpolationWeights(ctx.Batch).to(first.dtype, first.device);
+            var weight = InterpolationWeights(ctx.Batch, first.device).to(first.dtype);
             return (1 - weight) * first + weight * second;
         }) { ChannelsRead = a == b ? [a] : [Math.Min(a, b), Math.Max(a, b)] });
 
     // The weight of the second channel for each item: i/(N−1).
-    static Tensor InterpolationWeights(long batch) =>
-        batch > 1 ? arange(batch, dtype: ScalarType.Float64) / (batch - 1) : zeros(batch, dtype: ScalarType.Float64);
+    static Tensor InterpolationWeights(long batch, Device device) =>
+        batch > 1 ? arange(batch, dtype: ScalarType.Float64, device: device) / (batch - 1) : zeros(batch, dtype: ScalarType.Float64, device: device);
 
     /// <summary>
     /// Lucid's <c>alignment</c>: rewards batch items that lie close in the batch for having similar activations at

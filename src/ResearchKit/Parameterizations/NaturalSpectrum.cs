@@ -33,14 +33,14 @@ public static class NaturalSpectrum
         if (height < 4 || width < 4) throw new InvalidSettingException($"A spectrum needs at least 4x4 pixels; got {width}x{height}.", nameof(height));
         var key = (height, width, channels, decorrelate && channels == 3);
         var values = Cache.GetOrAdd(key, k => Compute(k.Height, k.Width, k.Channels, k.Decorrelate));
-        return tensor(values, [1, channels, height, width / 2 + 1]);
+        return tensor(values, [1, channels, height, width / 2 + 1], device: CPU);
     }
 
     static float[] Compute(int height, int width, int channels, bool decorrelate)
     {
         using var scope = NewDisposeScope();
-        var sum = zeros([1, channels, height, width / 2 + 1], dtype: ScalarType.Float64);
-        var window = hann_window(height, periodic: false, dtype: ScalarType.Float64).unsqueeze(1) * hann_window(width, periodic: false, dtype: ScalarType.Float64).unsqueeze(0);
+        var sum = zeros([1, channels, height, width / 2 + 1], dtype: ScalarType.Float64, device: CPU);
+        var window = hann_window(height, periodic: false, dtype: ScalarType.Float64, device: CPU).unsqueeze(1) * hann_window(width, periodic: false, dtype: ScalarType.Float64, device: CPU).unsqueeze(0);
         window = window / window.square().mean().sqrt();
         int count = 0;
         foreach (var path in SampleImages.All)
@@ -69,13 +69,13 @@ public static class NaturalSpectrum
         var reflected = mean.index_select(2, Reflection(height));
         var symmetric = SelfConjugateColumns(width);
         mean = where(symmetric, (mean + reflected) / 2, mean);
-        mean[.., .., 0, 0] = 0;
+        mean[.., .., 0, 0].fill_(0);
         return mean.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
     }
 
     /// <summary>Row k ↦ row (H − k) mod H: where a frequency's conjugate sits, as an index for <c>index_select</c>.</summary>
     internal static Tensor Reflection(int height) =>
-        tensor(Enumerable.Range(0, height).Select(k => (long)((height - k) % height)).ToArray());
+        tensor(Enumerable.Range(0, height).Select(k => (long)((height - k) % height)).ToArray(), device: CPU);
 
     /// <summary>[1,1,1,W/2+1] true on the rfft2 columns that hold their own conjugates: 0, and W/2 for even W.</summary>
     internal static Tensor SelfConjugateColumns(int width)
@@ -83,6 +83,6 @@ public static class NaturalSpectrum
         var mask = new bool[width / 2 + 1];
         mask[0] = true;
         if (width % 2 == 0) mask[width / 2] = true;
-        return tensor(mask).reshape(1, 1, 1, width / 2 + 1);
+        return tensor(mask, device: CPU).reshape(1, 1, 1, width / 2 + 1);
     }
 }
