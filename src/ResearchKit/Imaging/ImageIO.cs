@@ -136,27 +136,7 @@ public static class ImageIO
     }
 
     /// <summary>Converts an 8-bit RGBA image to a [1,4,H,W] float32 tensor in [0,1].</summary>
-    public static Tensor FromImage(Image<Rgba32> image)
-    {
-        int width = image.Width, height = image.Height, plane = width * height;
-        var values = new float[4 * plane];
-        image.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < height; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (int x = 0; x < width; x++)
-                {
-                    int i = y * width + x;
-                    values[i] = row[x].R / 255f;
-                    values[plane + i] = row[x].G / 255f;
-                    values[2 * plane + i] = row[x].B / 255f;
-                    values[3 * plane + i] = row[x].A / 255f;
-                }
-            }
-        });
-        return tensor(values, [1, 4, height, width], device: CPU);
-    }
+    public static Tensor FromImage(Image<Rgba32> image) => FromPixels(image, 4);
 
     /// <summary>Saves an 8-bit image like <see cref="Save(Tensor, string, int)"/> does.</summary>
     public static void Save(Image<Rgb24> image, string path, int quality = DefaultQuality)
@@ -216,25 +196,31 @@ public static class ImageIO
     }
 
     /// <summary>Converts an 8-bit image to a [1,3,H,W] float32 tensor in [0,1].</summary>
-    public static Tensor FromImage(Image<Rgb24> image)
+    public static Tensor FromImage(Image<Rgb24> image) => FromPixels(image, 3);
+
+    // [1,channels,H,W] in [0,1] from 8-bit pixels: R, G, B and, for 4 channels, alpha.
+    static Tensor FromPixels<TPixel>(Image<TPixel> image, int channels) where TPixel : unmanaged, IPixel<TPixel>
     {
         int width = image.Width, height = image.Height, plane = width * height;
-        var values = new float[3 * plane];
+        var values = new float[channels * plane];
         image.ProcessPixelRows(rows =>
         {
+            Rgba32 pixel = default;
             for (int y = 0; y < height; y++)
             {
                 var row = rows.GetRowSpan(y);
                 for (int x = 0; x < width; x++)
                 {
+                    row[x].ToRgba32(ref pixel);
                     int i = y * width + x;
-                    values[i] = row[x].R / 255f;
-                    values[plane + i] = row[x].G / 255f;
-                    values[2 * plane + i] = row[x].B / 255f;
+                    values[i] = pixel.R / 255f;
+                    values[plane + i] = pixel.G / 255f;
+                    values[2 * plane + i] = pixel.B / 255f;
+                    if (channels == 4) values[3 * plane + i] = pixel.A / 255f;
                 }
             }
         });
-        return tensor(values, [1, 3, height, width], device: CPU);
+        return tensor(values, [1, channels, height, width], device: CPU);
     }
 
     static byte ToByte(float v)
