@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Tests.Rendering;
 
-/// <summary>Feature inversion and neuron interpolation rendered on ResNet-18, judged by measurable properties.</summary>
+/// <summary>Feature inversion, caricatures and neuron interpolation rendered on ResNet-18, judged by measurable properties.</summary>
 public class ToolboxRenderTests(ResNet18Fixture fixture) : IClassFixture<ResNet18Fixture>
 {
     readonly Model _model = fixture.Model;
@@ -31,6 +31,26 @@ public class ToolboxRenderTests(ResNet18Fixture fixture) : IClassFixture<ResNet1
             $"pixel correlation with the photo: start {correlationBefore:0.###}, after {correlationAfter:0.###}");
         Assert.Equal("MahendranVedaldi2015", plan.PresetName);
         Assert.Equal((64, 64), (plan.Height, plan.Width));
+    }
+
+    [Fact]
+    public void A_caricature_sees_like_the_photo_at_its_layer_but_is_not_the_photo()
+    {
+        using var scope = NewDisposeScope();
+        Tensor Fit(string name) => ImageOps.CenterCrop(ImageOps.ResizeShorterSide(SampleImages.Load(name), 96), 96, 96).contiguous();
+        var photo = Fit("chelsea");
+        var unrelated = Fit("rocket");
+        using var result = Render.Caricature(_model, photo, "layer2", name: "chelsea").Steps(48).Seed(5).Run();
+        var target = Objective.TargetActivations(_model, photo, "layer2").flatten();
+        double Cosine(Tensor image)
+        {
+            var a = _model.Run(image, "layer2").flatten();
+            return (a.dot(target) / (a.norm() * target.norm())).item<float>();
+        }
+        double caricature = Cosine(result.Images), other = Cosine(unrelated);
+        Assert.True(caricature > other + 0.2, $"cosine with the photo's layer2 map: caricature {caricature:0.###}, an unrelated photo {other:0.###}");
+        double pixels = Correlation(result.Images, photo);
+        Assert.True(pixels < 0.9, $"the caricature's pixels correlate {pixels:0.###} with the photo's: it copied the photo");
     }
 
     [Fact]
