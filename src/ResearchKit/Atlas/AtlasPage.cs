@@ -62,7 +62,6 @@ public static class AtlasPage
         yield return ["seed", $"{s.Seed} (a batch's seed is this plus its first channel)"];
         yield return ["batch", s.Batch.ToString(CultureInfo.InvariantCulture)];
         yield return ["dataset photos", s.Images ?? "none"];
-        yield return ["shards", string.Join(", ", manifest.Shards)];
     }
 
     const string Detail = """
