@@ -42,12 +42,15 @@ public sealed class SilentUnits : IDisposable
     public static IReadOnlyList<ReluRedirect> Settings { get; } = [ReluRedirect.Off, ReluRedirect.Lucid, ReluRedirect.Throughout];
 
     /// <summary>The channels of <paramref name="layer"/> whose activation is exactly 0 everywhere on a mid-grey image of the given size.</summary>
-    public static IReadOnlyList<int> OnGrey(Model model, string layer, int height, int width)
+    public static IReadOnlyList<int> OnGrey(Model model, string layer, int height, int width) => Silent(GreyMeans(model, layer, height, width));
+
+    static float[] GreyMeans(Model model, string layer, int height, int width)
     {
         using var grey = full([1, model.InputChannels, height, width], 0.5f);
-        var means = model.ChannelMeans(grey, layer);
-        return [.. Enumerable.Range(0, means.Length).Where(c => means[c] == 0)];
+        return model.ChannelMeans(grey, layer);
     }
+
+    static IReadOnlyList<int> Silent(float[] means) => [.. Enumerable.Range(0, means.Length).Where(c => means[c] == 0)];
 
     /// <summary>
     /// Renders <paramref name="count"/> channels of <paramref name="layer"/> that are silent on grey (a seeded sample,
@@ -59,8 +62,9 @@ public sealed class SilentUnits : IDisposable
     public static SilentUnits Study(RenderPlan plan, string layer, int count, IReadOnlyDictionary<string, Tensor> photos,
         IReadOnlyList<ReluRedirect>? settings = null, CancellationToken cancellation = default)
     {
-        var silent = OnGrey(plan.Model, layer, plan.Height, plan.Width);
-        int channelCount = plan.Model.ChannelMeans(zeros(1, plan.Model.InputChannels, plan.Height, plan.Width), layer).Length;
+        var means = GreyMeans(plan.Model, layer, plan.Height, plan.Width);
+        var silent = Silent(means);
+        int channelCount = means.Length;
         if (silent.Count == 0)
             throw new InvalidSettingException($"no channel of {layer} is silent on a grey {plan.Width}x{plan.Height} image; nothing to study", nameof(layer), layer);
         var pick = new Random(plan.SeedValue);
@@ -141,15 +145,7 @@ public sealed class SilentUnits : IDisposable
                 channel = c.Channel,
                 bestPhoto = c.BestPhoto,
                 bestPhotoName = c.BestPhotoName,
-                renders = c.Renders.Rows.Select(r => new
-                {
-                    setting = r.Preset,
-                    objective = r.Objective,
-                    totalVariation = r.TotalVariation,
-                    highFrequencyEnergy = r.HighFrequencyEnergy,
-                    stop = r.Result.Stop,
-                    settings = r.Result.Settings,
-                }),
+                renders = c.Renders.RowRecords(),
             }),
         });
         return [path, table, sidecar];

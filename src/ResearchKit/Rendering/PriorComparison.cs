@@ -147,21 +147,24 @@ public sealed class PriorComparison : IDisposable
         var sidecar = Sidecar.Write(path, Provenance, new
         {
             objective = Objective.Description,
-            rows = Rows.Select(r => new
-            {
-                preset = r.Preset,
-                paper = r.Paper,
-                objective = r.Objective,
-                totalVariation = r.TotalVariation,
-                highFrequencyEnergy = r.HighFrequencyEnergy,
-                seconds = r.Seconds,
-                perImage = r.PerImage,
-                stop = r.Result.Stop,
-                settings = r.Result.Settings,
-            }),
+            rows = RowRecords(),
         });
         return [path, table, sidecar];
     }
+
+    /// <summary>Each row's measurements, stop reason and render settings, as the sidecar records them.</summary>
+    public IEnumerable<object> RowRecords() => Rows.Select(r => new
+    {
+        preset = r.Preset,
+        paper = r.Paper,
+        objective = r.Objective,
+        totalVariation = r.TotalVariation,
+        highFrequencyEnergy = r.HighFrequencyEnergy,
+        seconds = r.Seconds,
+        perImage = r.PerImage,
+        stop = r.Result.Stop,
+        settings = r.Result.Settings,
+    });
 
     /// <inheritdoc/>
     public void Dispose()
