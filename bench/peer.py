@@ -4,7 +4,7 @@
 ResNet-18 as the packaged model has it (stages of 2, 2, 2 and 3 basic blocks, BGR/255/mean-image input replaced by a
 plain scale since weights are random), CPU, no downloads. Prints one JSON object.
 
-Usage: peer.py [--precision fp32|bf16] [--threads N] [--only activation-max|lucid|dream] [--rss-steps N]
+Usage: peer.py [--precision fp32|bf16] [--threads N] [--only activation-max|lucid|dream|passes] [--rss-steps N]
   fp32: float32, contiguous (NCHW) tensors, as PyTorch runs by default.
   bf16: torch.autocast("cpu", dtype=torch.bfloat16) with the network and its input in channels-last, PyTorch's own
         fastest CPU path on AVX512_BF16 -- what the kit's `--kernels bf16` is compared with.
@@ -182,6 +182,42 @@ def dream(model, precision, image, octaves=4, scale=1.4, steps=10, step_size=1.5
     return x
 
 
+def conv_gflop(model, precision, x):
+    """GFLOP (2 x multiply-adds) of the convolutions one forward pass to layer3 runs."""
+    total, hooks = [0.0], []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(lambda m, i, o: total.__setitem__(0, total[0] + 2.0 * o.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1])))
+    with torch.no_grad():
+        precision.run(model, x)
+    for h in hooks:
+        h.remove()
+    return total[0] / 1e9
+
+
+def matmul_gflops(dtype, size):
+    a, b = torch.rand(size, size).to(dtype), torch.rand(size, size).to(dtype)
+    return 2.0 * size ** 3 / (median_ms(lambda: torch.mm(a, b), repeats=5, warmup=2) / 1000) / 1e9
+
+
+def passes(model, precision):
+    """The kit's `bench --only passes`: the activation-max step at steady state, its forward pass (autograd recording)
+    and backward pass to the input timed alone at the step's shape (216²), and the machine's matrix-product peak."""
+    times = activation_max(model, precision, 160)
+    step_ms = (times[159] - times[59]) / 100 * 1000
+    image = torch.rand(1, 3, 216, 216)
+
+    def forward():
+        return precision.run(model, image.clone().requires_grad_())[:, 7]
+    forward_ms = median_ms(forward, repeats=20)
+    both_ms = median_ms(lambda: forward().mean().backward(), repeats=20)
+    gflop = conv_gflop(model, precision, image)
+    return {"stepMs": step_ms, "forwardMs": forward_ms, "backwardMs": both_ms - forward_ms, "restMs": step_ms - both_ms,
+            "convGigaFlop": gflop, "forwardGigaFlopsPerSecond": gflop / (forward_ms / 1000),
+            "backwardGigaFlopsPerSecond": gflop / ((both_ms - forward_ms) / 1000), "stepGigaFlopsPerSecond": 2 * gflop / (step_ms / 1000),
+            "matmulGigaFlops": matmul_gflops(torch.float32, 2048), "matmulBFloat16GigaFlops": matmul_gflops(torch.bfloat16, 1024)}
+
+
 def dream_seconds(model, precision):
     t = time.perf_counter()
     dream(model, precision, torch.rand(1, 3, 512, 512))
@@ -192,7 +228,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--only", choices=["activation-max", "lucid", "dream"])
+    parser.add_argument("--only", choices=["activation-max", "lucid", "dream", "passes"])
     parser.add_argument("--steps", type=int, default=220, help="steps of the activation-max and Lucid figures (timed from step 20)")
     parser.add_argument("--rss-steps", type=int, default=2000)
     args = parser.parse_args()
@@ -211,6 +247,8 @@ def main():
         figures["lucidStepsPerSecond"] = warm_rate(lucid_path(model, precision, args.steps))
     elif args.only == "dream":
         figures["dream512Seconds"] = dream_seconds(model, precision)
+    elif args.only == "passes":
+        figures.update(passes(model, precision))
     else:
         image = torch.rand(1, 3, 224, 224)
         with torch.no_grad():

@@ -8,6 +8,10 @@
 # not: render rates run from step 20 to step 220). Runs alternate kit and peer, figure by figure, for several rounds,
 # and the median of each is reported with the load average seen. PyTorch runs with glibc keeping freed memory
 # (without it PyTorch pays ~1,400 page faults a step here and is 30 % slower, which would flatter the kit).
+# Then each side's activation-max step is taken apart (forward pass, backward pass, the rest) and each pass's GFLOP/s
+# is read against the machine's measured peak (an FMA loop on every thread, and each side's 2048² matrix product).
+# On a CPU without bfloat16 arithmetic (AVX512_BF16, AMX-BF16, Arm BF16) both sides would only emulate bfloat16 and
+# the kit runs float32 when bf16 is asked, so the bfloat16 figures are left out and the table says why.
 #
 # Installs the peer (Debian python3-torch, CPU) if missing -- without Recommends, so Debian's libtorch-dev does not
 # land on the system library path. Usage: bench/run.sh [rounds] [--full]; --full adds the kit's whole `bench` suite
@@ -37,14 +41,18 @@ cat "$out/machine.txt" >&2
 
 # Warm the audit cache and the build, so that no measured process audits.
 kit bench --only startup --kernels fast --json >/dev/null
-kit bench --only startup --kernels bf16 --json >/dev/null
+precisions="fp32"
+if grep -qwE 'avx512_bf16|amx_bf16|bf16' /proc/cpuinfo; then
+  precisions="fp32 bf16"
+  kit bench --only startup --kernels bf16 --json >/dev/null
+fi
 
 : > "$out/rounds.jsonl"
 record() { echo "{\"figure\": \"$1\", \"precision\": \"$2\", \"result\": $3}" >> "$out/rounds.jsonl"; }
 for round in $(seq "$rounds"); do
   echo "bench: round $round of $rounds (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   for figure in activation-max dream; do
-    for precision in fp32 bf16; do
+    for precision in $precisions; do
       kernels=$([ "$precision" = fp32 ] && echo fast || echo bf16)
       record "$figure" "$precision" "$(kit bench --only "$figure" --kernels "$kernels" --json)"
       record "$figure" "$precision" "$(peer --only "$figure" --precision "$precision")"
@@ -55,8 +63,16 @@ for round in $(seq "$rounds"); do
   record startup fp32 "$(kit bench --only startup --kernels fast --json)"
 done
 
+echo "bench: where a step goes, pass by pass" >&2
+: > "$out/passes.jsonl"
+for precision in $precisions; do
+  kernels=$([ "$precision" = fp32 ] && echo fast || echo bf16)
+  echo "{\"precision\": \"$precision\", \"result\": $(kit bench --only passes --kernels "$kernels" --json)}" >> "$out/passes.jsonl"
+  echo "{\"precision\": \"$precision\", \"result\": $(peer --only passes --precision "$precision")}" >> "$out/passes.jsonl"
+done
+
 if [ "$full" = "--full" ]; then
-  for kernels in fast bf16; do
+  for kernels in $([ "$precisions" = fp32 ] && echo fast || echo fast bf16); do
     echo "bench: the kit's whole suite, $kernels kernels" >&2
     kit bench --kernels "$kernels" --json > "$out/kit-$kernels.json"
   done
@@ -80,6 +96,9 @@ table = [("activation max, float32, steps/s", "activation-max", "fp32", True, 1.
          ("DeepDream 512², bfloat16, s (ratio = time)", "dream", "bf16", False, 0.8)]
 for label, figure, precision, higher, target in table:
     kit, peer = runs(figure, precision, "kit"), runs(figure, precision, "pytorch")
+    if not kit or not peer:
+        print(f"{label:44} not measured: this CPU has no bfloat16 arithmetic (the kit runs float32 when bf16 is asked)")
+        continue
     k, p = statistics.median(r[key[figure]] for r in kit), statistics.median(r[key[figure]] for r in peer)
     ratio = k / p
     met = ratio >= target if higher else ratio <= target
@@ -94,6 +113,24 @@ if startups:
           f"command began {s['commandStart']:.2f} s, model loaded {s['modelLoaded']:.2f} s")
     for mark in s["marks"]:
         print(f"  {mark}")
+passes = [json.loads(line) for line in open(f"{out}/passes.jsonl")]
+for precision in ["fp32", "bf16"]:
+    pair = {p["result"]["who"]: p["result"] for p in passes if p["precision"] == precision}
+    if len(pair) < 2:
+        continue
+    kit, peer = pair["kit"], pair["pytorch"]
+    peak = kit["peak"]
+    print(f"where an activation-max step goes, {precision} (216² crop to layer3; GFLOP/s = convolution FLOPs / time): "
+          f"machine peak {peak['fmaGigaFlops']:.0f} GFLOP/s (FMA loop, {peak['vectorBits']}-bit, {peak['threads']} threads); "
+          f"2048² matrix product {peak['matmulGigaFlops']:.0f} (kit's libtorch) and {peer['matmulGigaFlops']:.0f} (PyTorch)")
+    print(f"  convolution work per pass: kit {kit['convGigaFlop']:.2f} GFLOP (channel 7 alone at the tap), PyTorch {peer['convGigaFlop']:.2f}")
+    print(f"  {'pass':10} {'kit ms':>8} {'GFLOP/s':>8} {'of peak':>8} {'PyTorch ms':>11} {'GFLOP/s':>8} {'of peak':>8}")
+    for name, ms, rate in [("forward", "forwardMs", "forwardGigaFlopsPerSecond"), ("backward", "backwardMs", "backwardGigaFlopsPerSecond"),
+                           ("rest", "restMs", None), ("step", "stepMs", "stepGigaFlopsPerSecond")]:
+        cells = []
+        for side in (kit, peer):
+            cells.append(f"{side[ms]:8.1f}" + (f" {side[rate]:8.1f} {100 * side[rate] / peak['fmaGigaFlops']:7.0f}%" if rate else " " * 18))
+        print(f"  {name:10} {cells[0]}    {cells[1]}")
 for kernels in ["fast", "bf16"]:
     try:
         f = json.load(open(f"{out}/kit-{kernels}.json"))

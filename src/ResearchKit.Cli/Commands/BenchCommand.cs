@@ -17,9 +17,10 @@ static class BenchCommand
         var only = new Option<string?>("--only")
         {
             Description = "Measure one figure first thing after loading (bench/run.sh alternates these with the peer's): " +
-                          "activation-max (steps/s from step 20 to 220), lucid (the same on Lucid's default path) or dream (a 512x512 dream, seconds)",
+                          "activation-max (steps/s from step 20 to 220), lucid (the same on Lucid's default path) dream (a 512x512 dream, seconds), " +
+                          "passes (the activation-max step's forward and backward passes in GFLOP/s against the machine's measured peak)",
         };
-        only.AcceptOnlyFromAmong("activation-max", "lucid", "dream", "startup");
+        only.AcceptOnlyFromAmong("activation-max", "lucid", "dream", "startup", "passes");
         var unpruned = new Option<bool>("--unpruned") { Description = "Compute every channel of layer3 although the objective reads only channel 7" };
         var command = new Command("bench", "Measure render speed, DeepDream time, memory growth and peak memory (not a test; compare with bench/run.sh)")
             { rssSteps, noTiled, json, only, unpruned };
@@ -28,7 +29,7 @@ static class BenchCommand
             var start = Startup.Now();
             using var model = ModelOptions.Load(parse);
             var loaded = Startup.Now();
-            bool prune = !parse.GetValue(unpruned) && parse.GetValue(only) is "activation-max" or "lucid";
+            bool prune = !parse.GetValue(unpruned) && parse.GetValue(only) is "activation-max" or "lucid" or "passes";
             using var pruned = prune ? BenchmarkSuite.ReadingTheObjectiveChannel(model) : null;
             object figure = parse.GetValue(only) switch
             {
@@ -36,6 +37,7 @@ static class BenchCommand
                 "lucid" => new { lucidStepsPerSecond = BenchmarkSuite.WarmStepsPerSecond(BenchmarkSuite.LucidPlan(model)) },
                 "dream" => new { dream512Seconds = BenchmarkSuite.DreamSeconds(model) },
                 "startup" => BenchmarkSuite.Startup(model, start, loaded),
+                "passes" => BenchmarkSuite.Passes(model),
                 _ => BenchmarkSuite.Run(model, parse.GetValue(rssSteps), !parse.GetValue(noTiled), m => Console.Error.WriteLine($"bench: {m}")),
             };
             var fields = JsonSerializer.SerializeToNode(figure, KitJson.Options)!.AsObject();

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using ResearchKit.Dreaming;
 using ResearchKit.Imaging;
 using ResearchKit.Models;
-using ResearchKit.Models.Onnx;
+using ResearchKit.Models.Execution;
 using ResearchKit.Objectives;
 using ResearchKit.Optimization;
 using ResearchKit.Parameterizations;
@@ -40,6 +40,30 @@ public sealed record BenchmarkFigures
     public int Threads { get; init; }
     /// <summary>The model's execution mode (<c>exact</c>, <c>fast</c>, <c>bf16</c>).</summary>
     public string Kernels { get; init; } = "";
+}
+
+/// <summary>
+/// Where a step of the activation-max loop goes, pass by pass, read against what the machine can do: the step's
+/// forward pass (with autograd recording, as in a render) and its backward pass to the input are timed on their own at
+/// the step's shape; the rest (parameterization, transforms, the optimizer, bookkeeping) is the steady-state step
+/// time less both.
+/// </summary>
+/// <param name="StepMs">Median step time of the loop at steady state (steps 60 to 160), ms.</param>
+/// <param name="ForwardMs">Forward to the tap, median ms.</param>
+/// <param name="BackwardMs">Backward from the objective to the input, median ms (forward + backward less forward).</param>
+/// <param name="ConvGigaFlop">Convolution GFLOP of the forward pass as run (pruned channels count as not computed). The
+/// backward pass computes each convolution's input gradient and no weight gradient: the same multiply-adds again.</param>
+/// <param name="Peak">The machine's measured peak.</param>
+public sealed record StepPassFigures(double StepMs, double ForwardMs, double BackwardMs, double ConvGigaFlop, MachinePeakFigures Peak)
+{
+    /// <summary>Step time outside the two passes, ms.</summary>
+    public double RestMs => StepMs - ForwardMs - BackwardMs;
+    /// <summary>Achieved GFLOP/s of the forward pass.</summary>
+    public double ForwardGigaFlopsPerSecond => ConvGigaFlop / (ForwardMs / 1000);
+    /// <summary>Achieved GFLOP/s of the backward pass.</summary>
+    public double BackwardGigaFlopsPerSecond => ConvGigaFlop / (BackwardMs / 1000);
+    /// <summary>Achieved GFLOP/s of the whole step (both passes' convolutions over the step time).</summary>
+    public double StepGigaFlopsPerSecond => 2 * ConvGigaFlop / (StepMs / 1000);
 }
 
 /// <summary>Start-up of a command, in seconds since the process started.</summary>
@@ -129,6 +153,31 @@ public static class BenchmarkSuite
         return new StartupFigures(start, loaded, marks[^1].Seconds, [.. marks.Select(m => $"{m.Seconds:0.000} s {m.Name}")]);
     }
 
+    /// <summary>
+    /// <see cref="StepPassFigures"/> of <see cref="ActivationMaxPlan"/>, measured after that loop has warmed up, then
+    /// the machine's peak. Inside <see cref="ReadingTheObjectiveChannel"/> it measures the bench's pruned loop.
+    /// </summary>
+    public static StepPassFigures Passes(Model model)
+    {
+        double stepMs = 1000 / WarmStepsPerSecond(ActivationMaxPlan(model), steps: 160, first: 60);
+        // The loop's input: the 224² image less the jitter's 8 pixels.
+        using var image = rand(1, 3, 216, 216);
+        Tensor Forward(Tensor x, ModelPass pass) => pass.Run(x, "layer3")[.., 7];
+        double forwardMs = Measure.MedianMilliseconds(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var pass = model.Pass();
+            Forward(image.detach().requires_grad_(), pass);
+        }, repeats: 20);
+        double bothMs = Measure.MedianMilliseconds(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var pass = model.Pass();
+            Forward(image.detach().requires_grad_(), pass).mean().backward();
+        }, repeats: 20);
+        return new StepPassFigures(stepMs, forwardMs, bothMs - forwardMs, ConvFlops(model, 216, "layer3") / 1e9, MachinePeak.Measure());
+    }
+
     /// <summary>The benchmark objectives read channel 7 of layer3 only: the network computes no other channel of its last convolution.</summary>
     public static IDisposable ReadingTheObjectiveChannel(Model model) => model.ReadingOnly("layer3", 7);
 
@@ -153,19 +202,17 @@ public static class BenchmarkSuite
             .WithPriors([])
             .WithOptimizer(new Adam(0.05));
 
-    /// <summary>2 × multiply-adds of every convolution of an ONNX model for one image of the given size.</summary>
-    public static double ConvFlops(Model model, int size)
+    /// <summary>
+    /// FLOPs (2 × multiply-adds) of the 2-D convolutions one forward pass of a <paramref name="size"/>² image to
+    /// <paramref name="tap"/> runs, counted as they run (<see cref="FlopCount"/>): channels a reading scope prunes count
+    /// as not computed. 0 for models whose convolutions are not the kit's own (<see cref="SequentialModel"/>).
+    /// </summary>
+    public static double ConvFlops(Model model, int size, string tap = "pool")
     {
-        if (model is not OnnxModel onnx) return 0;
-        var shapes = model.Taps(size, size).ToDictionary(t => t.Name, t => t.Shape);
-        double total = 0;
-        foreach (var node in onnx.Nodes.Where(n => n.OpType == "Conv" && shapes.ContainsKey(n.Outputs[0])))
-        {
-            var output = shapes[node.Outputs[0]];
-            var weight = onnx.ConstantShape(node.Inputs[1]);
-            // weight [Cout, Cin/groups, kh, kw]: each output value costs Cin/groups·kh·kw multiply-adds.
-            total += 2.0 * output[1] * output[2] * output[3] * weight[1] * weight[2] * weight[3];
-        }
-        return total;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var count = FlopCount.Start();
+        model.Run(rand(1, model.InputChannels, size, size), tap);
+        return count.Flops;
     }
 }

@@ -52,7 +52,7 @@ public static class DreamBenchmarks
 
         using var photo = Photo(size);
         GC.Collect();
-        long before = ResidentBytes();
+        long before = Benchmarks.Measure.ResidentBytes();
         ResetPeak();
         var process = Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime;
@@ -61,7 +61,8 @@ public static class DreamBenchmarks
         double seconds = clock.Elapsed.TotalSeconds;
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
-        return new DreamMeasurement(name, settings, size, size, seconds, cpuSeconds, PeakResidentBytes(), before, LoadAverage(), get_num_threads());
+        return new DreamMeasurement(name, settings, size, size, seconds, cpuSeconds, Benchmarks.Measure.PeakResidentBytes(), before,
+            Benchmarks.Measure.LoadAverage(), get_num_threads());
     }
 
     static Tensor Photo(int size)
@@ -69,10 +70,6 @@ public static class DreamBenchmarks
         using var chelsea = SampleImages.Load("chelsea");
         return ImageOps.Resize(chelsea, size, size);
     }
-
-    static long ResidentBytes() => StatusKilobytes("VmRSS:") is { } kb ? kb * 1024 : Process.GetCurrentProcess().WorkingSet64;
-
-    static long PeakResidentBytes() => StatusKilobytes("VmHWM:") is { } kb ? kb * 1024 : Process.GetCurrentProcess().PeakWorkingSet64;
 
     // Writing 5 to clear_refs resets the peak (VmHWM) to the current resident size (Linux ≥ 4.0).
     static void ResetPeak()
@@ -84,16 +81,4 @@ public static class DreamBenchmarks
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
-
-    static long? StatusKilobytes(string field)
-    {
-        if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/status")) return null;
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    }
-
-    static double LoadAverage() =>
-        OperatingSystem.IsLinux() && File.Exists("/proc/loadavg")
-            ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture)
-            : double.NaN;
 }

@@ -58,17 +58,25 @@ public abstract class Model : IDisposable
 
     /// <summary>
     /// Runs the model's convolutions as <paramref name="mode"/> asks, where that is known to be correct here; returns the
-    /// mode in effect. Models that cannot audit their convolutions stay <see cref="ExecutionMode.Exact"/>.
+    /// mode in effect. Models that cannot audit their convolutions stay <see cref="ExecutionMode.Exact"/>. bfloat16 on a
+    /// CPU without bfloat16 arithmetic (<see cref="Processor.HasNativeBFloat16"/>) would be emulated, many times slower
+    /// than float32, so <see cref="ExecutionMode.Fast"/> runs instead unless <paramref name="evenIfEmulated"/> (for
+    /// checking bfloat16's numbers on such a machine).
     /// </summary>
-    public ExecutionMode UseExecution(ExecutionMode mode)
+    public ExecutionMode UseExecution(ExecutionMode mode, bool evenIfEmulated = false)
     {
+        string? refusal = null;
+        if (Device.type == DeviceType.CPU && !evenIfEmulated) (mode, refusal) = mode.OnCpu(Processor.HasNativeBFloat16, Processor.Name);
         // Preparing costs an import's worth of work; asking again for the mode in effect changes nothing.
-        if (mode == Execution && mode != ExecutionMode.Exact) return Execution;
-        var (granted, report) = Device.type == DeviceType.CPU || mode == ExecutionMode.Exact ? PrepareExecution(mode)
-            : (ExecutionMode.Exact, [$"oneDNN runs on the CPU only; on {Device} the device's own kernels run"]);
-        (Execution, ExecutionReport) = (granted, report);
-        _tapsBySize.Clear();
-        return granted;
+        if (mode != Execution || mode == ExecutionMode.Exact)
+        {
+            (Execution, ExecutionReport) = Device.type == DeviceType.CPU || mode == ExecutionMode.Exact ? PrepareExecution(mode)
+                : (ExecutionMode.Exact, [$"oneDNN runs on the CPU only; on {Device} the device's own kernels run"]);
+            _tapsBySize.Clear();
+        }
+        // The report's last line says why the mode granted is not the one asked for.
+        if (refusal is not null) ExecutionReport = [.. ExecutionReport.Where(line => line != refusal), refusal];
+        return Execution;
     }
 
     /// <summary>

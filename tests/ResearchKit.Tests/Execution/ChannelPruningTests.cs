@@ -25,7 +25,7 @@ public sealed class ChannelPruningTests : IDisposable
     // Channel 7 of layer3 and the input gradient of its mean, computed in full or pruned to that channel.
     (Tensor Channel, Tensor Others, Tensor Gradient) Layer3Channel7(ExecutionMode mode, bool pruned)
     {
-        _model.UseExecution(mode);
+        _model.UseExecution(mode, evenIfEmulated: true);
         using var scope = NewDisposeScope();
         var x = rand([1, 3, 216, 216], generator: new Generator(3)).requires_grad_();
         using var pass = _model.Pass();
@@ -77,7 +77,7 @@ public sealed class ChannelPruningTests : IDisposable
     [InlineData("exact", 4)]
     public void Only_the_steps_from_the_last_convolution_to_the_tap_are_pruned(string mode, int steps)
     {
-        _model.UseExecution(ExecutionMode.Parse(mode));
+        _model.UseExecution(ExecutionMode.Parse(mode), evenIfEmulated: true);
         var layer3 = _model.ResolveTap("layer3");
         Assert.Equal(steps, _model.PrunedSteps(new HashSet<string> { layer3 }, new Dictionary<string, long[]> { [layer3] = [7] }));
     }
@@ -129,7 +129,7 @@ public class SharedValuePruningTests
         g.Save(file);
         try
         {
-            using var model = OnnxModel.Load(file, InputNormalization.None, execution: ExecutionMode.Parse(mode));
+            using var model = ModesForTests.Load(file, ExecutionMode.Parse(mode));
             (Tensor A, Tensor B, Tensor Gradient) Run(bool pruned)
             {
                 using var scope = NewDisposeScope();

@@ -22,7 +22,7 @@ public sealed class ExecutionModeTests : IDisposable
 
     (Tensor Pool, Tensor Gradient) PoolAndGradient(ExecutionMode mode)
     {
-        Assert.Equal(mode, _model.UseExecution(mode));
+        Assert.Equal(mode, _model.UseExecution(mode, evenIfEmulated: true));
         using var scope = NewDisposeScope();
         var x = rand([1, 3, 224, 224], generator: new Generator(5)).requires_grad_();
         using var pass = _model.Pass();
@@ -77,7 +77,7 @@ public sealed class ExecutionModeTests : IDisposable
     {
         double Reached(ExecutionMode mode)
         {
-            _model.UseExecution(mode);
+            _model.UseExecution(mode, evenIfEmulated: true);
             using var result = Render.Plan(_model, Objective.Channel("layer3", 7)).Size(96).Steps(24).Seed(2).Run();
             Assert.Equal(mode.Name, result.Provenance.Kernels);
             return result.FinalObjective;
@@ -87,6 +87,21 @@ public sealed class ExecutionModeTests : IDisposable
         double exact = Reached(ExecutionMode.Exact), fast = Reached(ExecutionMode.Fast), bf16 = Reached(ExecutionMode.FastBFloat16);
         Assert.True(Math.Abs(fast - exact) < 0.06 * Math.Abs(exact), $"fast {fast} vs exact {exact}");
         Assert.True(Math.Abs(bf16 - exact) < 0.12 * Math.Abs(exact), $"bf16 {bf16} vs exact {exact}");
+    }
+
+    [Fact]
+    public void Asking_for_bfloat16_runs_it_where_the_cpu_has_it_and_says_why_not_where_it_has_not()
+    {
+        _model.UseExecution(ExecutionMode.Fast);
+        var granted = _model.UseExecution(ExecutionMode.FastBFloat16);
+        if (ResearchKit.Native.Processor.HasNativeBFloat16 == false)
+        {
+            Assert.Equal(ExecutionMode.Fast, granted);
+            Assert.Contains("no bfloat16 arithmetic", _model.ExecutionReport[^1]);
+            Assert.Contains(ResearchKit.Native.Processor.Name, _model.ExecutionReport[^1]);
+        }
+        else Assert.Equal(ExecutionMode.FastBFloat16, granted);
+        Assert.Equal(ExecutionMode.FastBFloat16, _model.UseExecution(ExecutionMode.FastBFloat16, evenIfEmulated: true));
     }
 
     [Fact]
@@ -113,7 +128,7 @@ public class ExecutionModeOnnxRuntimeTests
         try
         {
             Architectures.GoogLeNet(seed: 3).Save(file);
-            using var model = OnnxModel.Load(file, InputNormalization.None, execution: ExecutionMode.Parse(mode));
+            using var model = ModesForTests.Load(file, ExecutionMode.Parse(mode));
             Assert.Equal(mode, model.Execution.Name);
             using var scope = NewDisposeScope();
             var x = rand([1, 3, 224, 224], generator: new Generator(8));
@@ -183,6 +198,19 @@ public class ConvolutionVariantTests
             Assert.True(check.Passed, check.ToString());
             Assert.True(check.ForwardError < 1e-4 && check.GradientError < 1e-4, check.ToString());
         }
+    }
+
+    [Theory]
+    [InlineData(false, "fast")]
+    [InlineData(true, "bf16")]
+    [InlineData(null, "bf16")]
+    public void Bfloat16_gives_way_to_float32_only_on_a_cpu_known_to_lack_bfloat16_arithmetic(bool? native, string runs)
+    {
+        var (mode, refusal) = ExecutionMode.FastBFloat16.OnCpu(native, "AMD EPYC");
+        Assert.Equal(runs, mode.Name);
+        Assert.Equal(native == false, refusal is not null);
+        if (refusal is not null) Assert.Contains("AMD EPYC", refusal);
+        Assert.Equal((ExecutionMode.Fast, (string?)null), ExecutionMode.Fast.OnCpu(false, "AMD EPYC"));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class NormalizationFoldingTests
         graph.Save(file);
         try
         {
-            using var model = OnnxModel.Load(file, InputNormalization.None, execution: mode);
+            using var model = ModesForTests.Load(file, mode);
             return use(model);
         }
         finally { File.Delete(file); }

@@ -60,7 +60,7 @@ public class ExportedNetworkTests
     {
         using var scope = NewDisposeScope();
         var references = NpyFile.ReadArchive(Fixture($"{name}.npz"));
-        using var model = OnnxModel.Load(Fixture($"{name}.onnx"), InputNormalization.None, execution: ResearchKit.Models.Execution.ExecutionMode.FastBFloat16);
+        using var model = ResearchKit.Tests.Execution.ModesForTests.Load(Fixture($"{name}.onnx"), ResearchKit.Models.Execution.ExecutionMode.FastBFloat16);
         var output = model.Run(references["input"], "output");
         Assert.Equal(ScalarType.Float32, output.dtype);
         double scale = references["output"].abs().max().item<float>();

@@ -34,7 +34,7 @@ public sealed class AuditCache
 
     /// <summary>What the cache file is keyed by, in words.</summary>
     public static string MachineDescription() => string.Join("\n",
-        $"cpu: {CpuInfo("model name")}", $"flags: {CpuInfo("flags")}", $"caches: {CacheSizes()}",
+        $"cpu: {Processor.Name}", $"flags: {Processor.Info("flags")}", $"caches: {CacheSizes()}",
         $"libtorch: {TorchRuntime.LibTorchVersion}", $"torchsharp: {typeof(TorchSharp.torch).Assembly.GetName().Version}",
         $"threads: {get_num_threads()}", $"format: {Format}");
 
@@ -91,14 +91,6 @@ public sealed class AuditCache
         }
 
         public override void Write(Utf8JsonWriter writer, ExecutionMode value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
-    }
-
-    static string CpuInfo(string field)
-    {
-        const string cpuinfo = "/proc/cpuinfo";
-        if (!System.IO.File.Exists(cpuinfo)) return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "unknown";
-        var line = System.IO.File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
-        return line?[(line.IndexOf(':') + 1)..].Trim() ?? "unknown";
     }
 
     // oneDNN derives its blocking from the cache sizes the CPU reports, which differ between VMs of one CPU model.

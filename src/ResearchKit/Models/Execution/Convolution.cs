@@ -72,6 +72,10 @@ public static class Convolution
         long groups, ConvolutionVariant variant = default)
     {
         var (padIn, padOut, contiguous, pointwise, reference, phases) = variant;
+        // The useful work: padded channels add zeros, not FLOPs.
+        if (FlopCount.Current is { } count)
+            count.Add(2.0 * x.shape[0] * (weight.shape[0] - padOut) * OutputSize(x.shape[2], weight.shape[2], strides[0], padding[0], dilations[0])
+                * OutputSize(x.shape[3], weight.shape[3], strides[1], padding[1], dilations[1]) * (x.shape[1] / groups) * weight.shape[2] * weight.shape[3]);
         if (pointwise) return Pointwise(x, weight, bias, strides);
         if (reference) return ReferenceConvolution.Run(x, weight, bias, strides, padding, dilations, groups);
         if (phases) return PhaseGradientConvolution.Run(x, weight, bias, strides, padding);
@@ -80,6 +84,8 @@ public static class Convolution
         var y = F.conv2d(x, weight, bias, strides, padding, dilations, groups);
         return padOut > 0 ? y.narrow(1, 0, weight.shape[0] - padOut) : y;
     }
+
+    static long OutputSize(long input, long kernel, long stride, long padding, long dilation) => (input + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
 
     // A 1×1 convolution is a product of each position's channel vector with the weight matrix; in channels-last
     // layout the permutes are views, and the product runs in BLAS rather than in oneDNN's 1×1 kernels.
@@ -193,4 +199,34 @@ public static class Convolution
 
     /// <summary>Puts a 4-D tensor in channels-last memory layout (same values, NHWC strides).</summary>
     public static Tensor ChannelsLast(Tensor t) => t.dim() == 4 ? t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : t;
+}
+
+/// <summary>
+/// Counts the FLOPs (2 × multiply-adds) of the convolutions run on this thread while it is in effect: what the
+/// bench divides by a pass's time to say how close the pass runs to the machine's peak.
+/// </summary>
+public sealed class FlopCount : IDisposable
+{
+    [ThreadStatic] static FlopCount? _current;
+    readonly FlopCount? _outer;
+
+    FlopCount() => (_outer, _current) = (_current, this);
+
+    /// <summary>The count in effect on this thread, if any.</summary>
+    public static FlopCount? Current => _current;
+
+    /// <summary>Starts counting on this thread until disposed.</summary>
+    public static FlopCount Start() => new();
+
+    /// <summary>FLOPs counted so far.</summary>
+    public double Flops { get; private set; }
+
+    // An outer count includes what the counts inside it saw.
+    internal void Add(double flops)
+    {
+        for (var count = this; count is not null; count = count._outer) count.Flops += flops;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _current = _outer;
 }
