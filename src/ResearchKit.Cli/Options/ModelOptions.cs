@@ -32,7 +32,8 @@ static class ModelOptions
     public static readonly Option<string> Kernels = new("--kernels")
     {
         Description = "How convolutions run: fast (oneDNN, channels-last, audited against float64 at load; the default), " +
-            "exact (libtorch's reference kernels), bf16 (oneDNN in bfloat16: fastest, activations within about 1-2 %)",
+            "exact (libtorch's reference kernels), bf16 (oneDNN in bfloat16: fastest, activations within about 1-2 %; " +
+            "on a CPU without bfloat16 arithmetic fast runs instead, with a note)",
         DefaultValueFactory = _ => "fast",
         Recursive = true,
     };

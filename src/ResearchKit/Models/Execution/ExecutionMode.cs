@@ -29,7 +29,8 @@ public sealed record ExecutionMode(string Name, bool OneDnn, bool ChannelsLast, 
     /// <summary>oneDNN in channels-last float32: agrees with <see cref="Exact"/> to float32 rounding, about twice as fast.</summary>
     public static ExecutionMode Fast { get; } = new("fast", true, true, NumericPrecision.Float32);
 
-    /// <summary>oneDNN in channels-last bfloat16: fastest; activations within about 1 % of float32.</summary>
+    /// <summary>oneDNN in channels-last bfloat16: fastest on CPUs with bfloat16 arithmetic (elsewhere
+    /// <see cref="Model.UseExecution"/> runs <see cref="Fast"/> instead); activations within about 1 % of float32.</summary>
     public static ExecutionMode FastBFloat16 { get; } = new("bf16", true, true, NumericPrecision.BFloat16);
 
     /// <summary>Every named mode.</summary>
