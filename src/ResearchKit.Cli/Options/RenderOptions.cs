@@ -73,6 +73,9 @@ static class RenderOptions
         using var result = plan.ReportTo(new ProgressBar(verb, plan.StepCount)).Run(CliRunner.Cancellation.Token);
         var files = result.Save(path, OutputOptions.Overwrite(parse));
         Console.WriteLine($"{plan.Objective}: {result.FinalObjective:0.###} after {result.StepsDone} steps ({result.Stop}); wrote {string.Join(", ", files)}");
+        if (result.Stop != RenderStop.Dead && result.DeadItems.Count > 0)
+            Console.Error.WriteLine($"note: batch item{(result.DeadItems.Count > 1 ? "s" : "")} {string.Join(", ", result.DeadItems)} of {plan.BatchSize} " +
+                $"(see the sidecar's deadItems) {RenderStop.Dead.Explain(Math.Min(result.StepsDone, Renderer.DeadAfterSteps))}");
         return CliRunner.ExitCode(result.Stop, result.StepsDone);
     }
 

@@ -163,7 +163,7 @@ public static class LayerAtlas
             int channel = group[i];
             // A term is zero on the other batch items, so the logged batch mean is the channel's value over the batch size.
             var curve = result.History.Terms[objective.Terms[i].Term.Description].Select(v => v * group.Count).ToList();
-            var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.Stop, activations[i], curve, result.Settings);
+            var sidecar = new AtlasChannelSidecar(model.Name, settings, channel, group, seed, result.StopOf(i), activations[i], curve, result.Settings);
             if (!write(channel)) continue;
             AtomicFile.WriteAllBytes(Path.Combine(folder, ImageName(channel)), ImageIO.EncodePng(result.Image(i)));
             AtomicFile.WriteAllText(Path.Combine(folder, SidecarName(channel)), JsonSerializer.Serialize(sidecar, KitJson.Options));

@@ -163,6 +163,7 @@ public sealed class PriorComparison : IDisposable
         seconds = r.Seconds,
         perImage = r.PerImage,
         stop = r.Result.Stop,
+        deadItems = r.Result.DeadItems,
         settings = r.Result.Settings,
     });
 

@@ -36,7 +36,8 @@ sealed class RenderLoss
 
     /// <summary>
     /// Back-propagates the loss into whatever <paramref name="input"/> and <paramref name="image"/> depend on, and
-    /// returns [objective, loss, each term]: batch means (the loss: its sum), in one tensor not read back yet.
+    /// returns [objective, loss, each term, the objective of each batch item]: batch means (the loss: its sum), then N
+    /// values, in one tensor not read back yet.
     /// </summary>
     public Tensor Backward(ModelPass pass, Tensor input, Tensor image, int? tile)
     {
@@ -44,7 +45,8 @@ sealed class RenderLoss
         var objective = Weighted(values, penalty: false) ?? zeros_like(values[0]!);
         var loss = Loss(values) ?? zeros_like(values[0]!).sum();
         if (tile is null && loss.requires_grad) loss.backward();
-        return stack([objective.detach().mean(), loss.detach(), .. values.Select(v => v!.detach().mean())]);
+        var perItem = objective.detach().reshape(-1).to_type(loss.dtype);
+        return cat([stack([objective.detach().mean(), loss.detach(), .. values.Select(v => v!.detach().mean())]).to_type(loss.dtype), perItem]);
     }
 
     Tensor?[] Whole(ModelPass pass, Tensor input, Tensor image)

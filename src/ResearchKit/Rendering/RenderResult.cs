@@ -6,7 +6,7 @@ namespace ResearchKit.Rendering;
 
 /// <summary>What a render produced: the image(s), the per-step history, the settings and provenance, and why it stopped.</summary>
 public sealed class RenderResult(Tensor images, RenderHistory history, RenderSettings settings, Provenance provenance, RenderStop stop, int stepsDone,
-    Tensor? transparencyMap = null)
+    Tensor? transparencyMap = null, IReadOnlyList<int>? deadItems = null)
     : IDisposable
 {
     /// <summary>Final images, [N,C,H,W] in [0,1], on the CPU; with alpha last when <see cref="RenderSettings.Transparent"/>.</summary>
@@ -25,6 +25,14 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
     public Provenance Provenance { get; } = provenance;
     /// <summary>Why the render ended.</summary>
     public RenderStop Stop { get; } = stop;
+    /// <summary>
+    /// Batch items that started dead: their objective was exactly 0 at every step until the render would have
+    /// stopped as <see cref="RenderStop.Dead"/> (after the redirected ReLU's steps, if any); every item when it did.
+    /// The other items rendered on, so a batch of units can hold dead ones under a <see cref="RenderStop.Completed"/>.
+    /// </summary>
+    public IReadOnlyList<int> DeadItems { get; } = deadItems ?? [];
+    /// <summary>Why item <paramref name="index"/> ended: <see cref="RenderStop.Dead"/> if it started dead, else <see cref="Stop"/>.</summary>
+    public RenderStop StopOf(int index) => DeadItems.Contains(index) ? RenderStop.Dead : Stop;
     /// <summary>Steps completed.</summary>
     public int StepsDone { get; } = stepsDone;
     /// <summary>Objective value at the last completed step (NaN when no step ran).</summary>
@@ -97,6 +105,7 @@ public sealed class RenderResult(Tensor images, RenderHistory history, RenderSet
     object Outcome => new
     {
         stop = Stop,
+        deadItems = DeadItems,
         stepsDone = StepsDone,
         finalObjective = FinalObjective,
         finalTerms = History.FinalTerms,

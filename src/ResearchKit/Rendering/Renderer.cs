@@ -41,6 +41,10 @@ public static class Renderer
         var stop = RenderStop.Completed;
         int done = 0;
         bool silent = true;
+        // Per batch item: silent while its objective has been exactly 0 at every step; judged once, when the whole
+        // render's dead start would be (items of a batch render different units, and one may never fire).
+        var itemSilent = Enumerable.Repeat(true, plan.BatchSize).ToArray();
+        int[]? deadItems = null;
         for (int step = 0; step < plan.StepCount; step++)
         {
             if (cancellation.IsCancellationRequested) { stop = RenderStop.Cancelled; break; }
@@ -69,6 +73,8 @@ public static class Renderer
             var read = cat([values, stack(gradientSize).sum().reshape(1)]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             if (read.Any(v => !double.IsFinite(v))) { stop = RenderStop.NonFinite; break; }
             silent &= read[0] == 0 || read[^1] == 0;
+            int items = 2 + loss.Names.Count;
+            for (int i = 0; i < itemSilent.Length; i++) itemSilent[i] &= read[items + i] == 0;
             if (transparencyMap is not null && image.grad is { } imageGradient) transparencyMap.add_(imageGradient.abs().sum(1, keepdim: true));
             optimizer.Step();
             using (no_grad())
@@ -92,7 +98,11 @@ public static class Renderer
             }
             if (frame) plan.OnFrame!(new RenderFrame(progress, lastGood, terms));
             // Dead once the redirect (if any) is over and could not wake the unit; a redirect throughout gets every step.
-            if (silent && (done == plan.StepCount || done >= DeadAfterSteps && !plan.RedirectedRelu.AppliesAt(done))) { stop = RenderStop.Dead; break; }
+            if (done == plan.StepCount || done >= DeadAfterSteps && !plan.RedirectedRelu.AppliesAt(done))
+            {
+                deadItems ??= [.. Enumerable.Range(0, itemSilent.Length).Where(i => silent || itemSilent[i])];
+                if (silent) { stop = RenderStop.Dead; break; }
+            }
         }
         // After an early stop the parameters hold the last completed step's image; keep it if it is finite.
         if (stop != RenderStop.Completed && done > 0)
@@ -102,7 +112,7 @@ public static class Renderer
             current.Dispose();
         }
         return new RenderResult(lastGood, history, Settings(plan, transforms, parameterization) with { TransparencyMap = transparencyMap is not null },
-            Provenance.Of(model, plan.SeedValue, plan.Command), stop, done, OnCpu(transparencyMap));
+            Provenance.Of(model, plan.SeedValue, plan.Command), stop, done, OnCpu(transparencyMap), deadItems ?? []);
     }
 
     /// <summary>

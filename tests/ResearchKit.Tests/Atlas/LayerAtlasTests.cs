@@ -113,6 +113,23 @@ public sealed class LayerAtlasTests : IDisposable
     }
 
     [Fact]
+    public void A_silent_channel_rendered_in_a_batch_with_a_live_one_is_flagged_dead_alone()
+    {
+        manual_seed(11);
+        var b = nn.Conv2d(8, 8, 3, stride: 2, padding: 1);
+        // Channel 3 of "b" can never fire: its bias is far below anything its convolution reaches.
+        using (no_grad()) b.bias![3] = -1e4f;
+        using var model = new ResearchKit.Models.SequentialModel("tiny32-silent", [
+            ("a", nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.ReLU())),
+            ("b", nn.Sequential(b, nn.ReLU())),
+        ], 32, 32);
+        var manifest = LayerAtlas.Render(model, Settings("2-3", batch: 2), Shard.All, Dir("batch"));
+        Assert.Equal([ResearchKit.Rendering.RenderStop.Completed, ResearchKit.Rendering.RenderStop.Dead], manifest.Channels.Select(c => c.Stop));
+        Assert.Equal(ResearchKit.Rendering.RenderStop.Dead, AtlasChannelSidecar.TryRead(Dir("batch/channel-0003.json"))!.Stop);
+        Assert.Contains("dead start", File.ReadAllText(Dir("batch/index.html")));
+    }
+
+    [Fact]
     public void The_sidecar_holds_a_rising_curve_ending_near_the_final_activation()
     {
         var manifest = LayerAtlas.Render(_model, Settings("2", batch: 1, steps: 12), Shard.All, Dir("one"));

@@ -65,6 +65,27 @@ public sealed class DeadStartTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_names_the_items_that_started_dead_and_renders_the_others_on()
+    {
+        // Item 0 reads the silent channel, item 1 the live one.
+        var objective = Objective.Channel("b", 0, batch: 0) + Objective.Channel("b", 1, batch: 1);
+        using var mixed = Render.Plan(_model, objective).WithPreset("none").Size(32).Steps(24).Seed(1).Batch(2).RedirectRelu(ReluRedirect.Off).Run();
+        Assert.Equal(RenderStop.Completed, mixed.Stop);
+        Assert.Equal(24, mixed.StepsDone);
+        Assert.Equal([0], mixed.DeadItems);
+        Assert.Equal(RenderStop.Dead, mixed.StopOf(0));
+        Assert.Equal(RenderStop.Completed, mixed.StopOf(1));
+        var recorded = System.Text.Json.JsonDocument.Parse(mixed.ToJson()).RootElement.GetProperty("outcome").GetProperty("deadItems");
+        Assert.Equal([0], recorded.EnumerateArray().Select(e => e.GetInt32()));
+
+        using var live = Render.Plan(_model, "b:1").WithPreset("none").Size(32).Steps(24).Seed(1).Batch(2).RedirectRelu(ReluRedirect.Off).Run();
+        Assert.Empty(live.DeadItems);
+        using var dead = Render.Plan(_model, "b:0").WithPreset("none").Size(32).Steps(24).Seed(1).Batch(2).RedirectRelu(ReluRedirect.Off).Run();
+        Assert.Equal(RenderStop.Dead, dead.Stop);
+        Assert.Equal([0, 1], dead.DeadItems);
+    }
+
+    [Fact]
     public void A_redirect_throughout_gets_every_step_before_a_dead_start_is_declared()
     {
         using var on = Plan().RedirectRelu(ReluRedirect.Throughout).Run();
