@@ -48,13 +48,13 @@ if grep -qwE 'avx512_bf16|amx_bf16|bf16' /proc/cpuinfo; then
 fi
 
 : > "$out/rounds.jsonl"
+kernels_for() { [ "$1" = fp32 ] && echo fast || echo bf16; }
 record() { echo "{\"figure\": \"$1\", \"precision\": \"$2\", \"result\": $3}" >> "$out/rounds.jsonl"; }
 for round in $(seq "$rounds"); do
   echo "bench: round $round of $rounds (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   for figure in activation-max dream; do
     for precision in $precisions; do
-      kernels=$([ "$precision" = fp32 ] && echo fast || echo bf16)
-      record "$figure" "$precision" "$(kit bench --only "$figure" --kernels "$kernels" --json)"
+      record "$figure" "$precision" "$(kit bench --only "$figure" --kernels "$(kernels_for "$precision")" --json)"
       record "$figure" "$precision" "$(peer --only "$figure" --precision "$precision")"
     done
   done
@@ -66,13 +66,13 @@ done
 echo "bench: where a step goes, pass by pass" >&2
 : > "$out/passes.jsonl"
 for precision in $precisions; do
-  kernels=$([ "$precision" = fp32 ] && echo fast || echo bf16)
-  echo "{\"precision\": \"$precision\", \"result\": $(kit bench --only passes --kernels "$kernels" --json)}" >> "$out/passes.jsonl"
+  echo "{\"precision\": \"$precision\", \"result\": $(kit bench --only passes --kernels "$(kernels_for "$precision")" --json)}" >> "$out/passes.jsonl"
   echo "{\"precision\": \"$precision\", \"result\": $(peer --only passes --precision "$precision")}" >> "$out/passes.jsonl"
 done
 
 if [ "$full" = "--full" ]; then
-  for kernels in $([ "$precisions" = fp32 ] && echo fast || echo fast bf16); do
+  for precision in $precisions; do
+    kernels=$(kernels_for "$precision")
     echo "bench: the kit's whole suite, $kernels kernels" >&2
     kit bench --kernels "$kernels" --json > "$out/kit-$kernels.json"
   done

@@ -23,8 +23,12 @@ public static class Measure
         return times[times.Count / 2];
     }
 
-    /// <summary>Forward to <paramref name="tap"/> and backward to the input, one image of the given size, after 30 warm-up runs (oneDNN's backward kernels take dozens to settle).</summary>
-    public static double ForwardBackwardMilliseconds(Model model, string tap, int size, int repeats = 10)
+    /// <summary>
+    /// A differentiable forward pass to <paramref name="tap"/> of one image of the given size (autograd recording, as
+    /// in a render), and with <paramref name="backward"/> the backward pass to the input after it; median of
+    /// <paramref name="repeats"/> after 30 warm-up runs (oneDNN's backward kernels take dozens to settle).
+    /// </summary>
+    public static double PassMilliseconds(Model model, string tap, int size, bool backward = true, int repeats = 10)
     {
         using var image = rand(1, 3, size, size);
         return MedianMilliseconds(() =>
@@ -32,7 +36,8 @@ public static class Measure
             using var scope = NewDisposeScope();
             var x = image.detach().requires_grad_();
             using var pass = model.Pass();
-            pass.Run(x, tap).mean().backward();
+            var y = pass.Run(x, tap);
+            if (backward) y.mean().backward();
         }, repeats, warmup: 30);
     }
 

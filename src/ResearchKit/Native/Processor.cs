@@ -15,7 +15,7 @@ public static class Processor
     }
 
     /// <summary>The CPU's model name.</summary>
-    public static string Name => Info("model name");
+    public static string Name { get; } = Info("model name");
 
     /// <summary>
     /// Whether the CPU computes in bfloat16 natively: AVX512_BF16 or AMX-BF16 on x86, BF16 on Arm. Without them

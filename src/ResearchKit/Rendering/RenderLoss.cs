@@ -46,7 +46,7 @@ sealed class RenderLoss
         var loss = Loss(values) ?? zeros_like(values[0]!).sum();
         if (tile is null && loss.requires_grad) loss.backward();
         var perItem = objective.detach().reshape(-1).to_type(loss.dtype);
-        return cat([stack([objective.detach().mean(), loss.detach(), .. values.Select(v => v!.detach().mean())]).to_type(loss.dtype), perItem]);
+        return cat([stack([perItem.mean(), loss.detach(), .. values.Select(v => v!.detach().mean().to_type(loss.dtype))]), perItem]);
     }
 
     Tensor?[] Whole(ModelPass pass, Tensor input, Tensor image)
